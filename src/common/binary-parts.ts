@@ -1,0 +1,106 @@
+import { ErrorCode, IpcError } from './errors.js';
+import type { BinaryPart } from './messages.js';
+
+/**
+ * Binary values (any Uint8Array, so Node's Buffer too) travel as raw bytes
+ * after the JSON, never as base64. Before encoding they are cut out of the
+ * message and replaced by null; `bin` lists where each one sat and its length.
+ */
+export interface CutResult {
+  /** The message with binary values replaced by null (the input itself when there were none). */
+  json: unknown;
+  parts: BinaryPart[];
+  blobs: Uint8Array[];
+}
+
+export function cutBinaryParts(message: Record<string, unknown>): CutResult {
+  if (!containsBinary(message)) return { json: message, parts: [], blobs: [] };
+  const parts: BinaryPart[] = [];
+  const blobs: Uint8Array[] = [];
+  const json = cloneWithoutBinary(message, [], parts, blobs);
+  return { json, parts, blobs };
+}
+
+function containsBinary(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (ArrayBuffer.isView(value)) return true;
+  if (Array.isArray(value)) return value.some(containsBinary);
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && containsBinary((value as Record<string, unknown>)[key])) return true;
+  }
+  return false;
+}
+
+function cloneWithoutBinary(
+  value: unknown,
+  path: (string | number)[],
+  parts: BinaryPart[],
+  blobs: Uint8Array[],
+): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (ArrayBuffer.isView(value)) {
+    const bytes = value instanceof Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    parts.push({ path: [...path], length: bytes.byteLength });
+    blobs.push(bytes);
+    return null;
+  }
+  if (Array.isArray(value)) {
+    return value.map((item, index) => cloneWithoutBinary(item, [...path, index], parts, blobs));
+  }
+  const copy: Record<string, unknown> = {};
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    // defineProperty, not assignment: a "__proto__" key in user data stays plain data.
+    Object.defineProperty(copy, key, {
+      value: cloneWithoutBinary((value as Record<string, unknown>)[key], [...path, key], parts, blobs),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return copy;
+}
+
+const FORBIDDEN_PATH_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
+
+/**
+ * Puts received bytes back where `parts` says. Walks own properties only and
+ * refuses prototype keys, so a hostile path cannot reach Object.prototype.
+ */
+export function restoreBinaryParts(message: Record<string, unknown>, parts: BinaryPart[], blobs: Uint8Array[]): void {
+  parts.forEach((part, index) => {
+    const { path } = part;
+    if (path.length === 0) throw bad('binary part with an empty path');
+    let holder: unknown = message;
+    for (let depth = 0; depth < path.length - 1; depth += 1) {
+      holder = ownChild(holder, path[depth]);
+    }
+    const last = path[path.length - 1] as string | number;
+    checkKey(holder, last);
+    (holder as Record<string | number, unknown>)[last] = blobs[index];
+  });
+}
+
+function ownChild(holder: unknown, key: string | number | undefined): unknown {
+  checkKey(holder, key);
+  const child = (holder as Record<string | number, unknown>)[key as string | number];
+  if (typeof child !== 'object' || child === null) throw bad(`binary part path runs through a non-object at ${String(key)}`);
+  return child;
+}
+
+function checkKey(holder: unknown, key: string | number | undefined): void {
+  if (typeof holder !== 'object' || holder === null) throw bad('binary part path runs through a non-object');
+  if (typeof key === 'number') {
+    if (!Array.isArray(holder) || !Number.isInteger(key) || key < 0 || key >= holder.length) {
+      throw bad(`binary part path has a bad array index ${key}`);
+    }
+    return;
+  }
+  if (typeof key !== 'string' || FORBIDDEN_PATH_KEYS.has(key) || !Object.hasOwn(holder, key)) {
+    throw bad(`binary part path has a bad key ${JSON.stringify(key)}`);
+  }
+}
+
+function bad(message: string): IpcError {
+  return new IpcError(ErrorCode.BAD_MESSAGE, message);
+}

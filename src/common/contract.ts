@@ -1,0 +1,106 @@
+/**
+ * Typed contracts: one definition of every command's payload and result,
+ * shared by main, preload, renderer and Node helpers. Server and client types
+ * are derived from it, so a wrong command name, payload or result use is a
+ * compile error and results are inferred.
+ *
+ *   const app = defineContract<{
+ *     server: { log: Command<string> };
+ *     clients: { hasher: { hash: Command<{ path: string }, string> } };
+ *     broadcasts: { load: { cpu: number } };
+ *   }>();
+ */
+
+/** One command: what its caller sends and what its handler returns. */
+export interface Command<Payload = undefined, Result = void> {
+  readonly payload: Payload;
+  readonly result: Result;
+}
+
+// `any` here is the point: a map that accepts every command name and payload.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type CommandMap = Record<string, Command<any, any>>;
+
+export interface Contract {
+  /** Commands the server (the main process) handles. */
+  server: CommandMap;
+  /** For each client name, the commands that client handles. */
+  clients: Record<string, CommandMap>;
+  /** Broadcast command names and their payloads. */
+  broadcasts: Record<string, unknown>;
+}
+
+/** The contract of untyped use, as in the seed library: every name, any data. */
+export interface AnyContract extends Contract {
+  server: CommandMap;
+  clients: Record<string, CommandMap>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  broadcasts: Record<string, any>;
+}
+
+/** A contract as a value, so it can be passed (and its type inferred) where a type argument would be repeated. */
+export interface ContractRef<C extends Contract> {
+  readonly __contract?: C;
+}
+
+export function defineContract<C extends Contract>(): ContractRef<C> {
+  return Object.freeze({});
+}
+
+/** What handlers receive: the seed's container plus command, uuid and a cancellation signal. */
+export interface HandlerContainer<Data = unknown> {
+  data: Data;
+  /** Name of the peer that sent the message (the server's `name` for the server). */
+  client_name: string;
+  command: string;
+  /** The sender's connection id (UUIDv4 without dashes). */
+  uuid: string;
+  /** Fires when the requester cancels, times out or disconnects. */
+  signal: AbortSignal;
+  /** The seed's net.Socket of the connection, or null for peers that are not sockets. */
+  socket: unknown;
+  /** The seed's net.Server on the server side; null on clients. */
+  server: unknown;
+}
+
+export type Handler<Cmd extends Command<unknown, unknown>> = (
+  container: HandlerContainer<Cmd['payload']>,
+) => Cmd['result'] | Promise<Cmd['result']>;
+
+export type BroadcastHandler<Payload> = (container: HandlerContainer<Payload>) => void | Promise<void>;
+
+/** Handlers for the commands of one map; each optional, since they may be added later. */
+export type HandlerCollection<M extends CommandMap> = { [K in keyof M]?: Handler<M[K]> };
+
+export type BroadcastHandlers<B extends Record<string, unknown>> = { [K in keyof B]?: BroadcastHandler<B[K]> };
+
+/** The commands client `Name` handles, or none when the contract does not name it. */
+export type ClientCommands<C extends Contract, Name extends string> = Name extends keyof C['clients']
+  ? C['clients'][Name]
+  : Record<never, never>;
+
+/** A payload may be left out when the command's payload admits undefined. */
+export type PayloadArgs<Payload, Options> = undefined extends Payload
+  ? [data?: Payload, options?: Options]
+  : [data: Payload, options?: Options];
+
+export type PayloadOnlyArgs<Payload> = undefined extends Payload ? [data?: Payload] : [data: Payload];
+
+export type PayloadOf<M extends CommandMap, K extends keyof M> = M[K]['payload'];
+export type ResultOf<M extends CommandMap, K extends keyof M> = Awaited<M[K]['result']>;
+
+export interface RequestOptions {
+  /** Milliseconds from the call (queued or not) until TIMEOUT; 0 for none. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** What `discover()` answers. */
+export interface Discovery {
+  /** Every connected client name, the caller included. */
+  clients: string[];
+  /** The server's command names. */
+  commands: string[];
+  /** For each client, the command names it handles. */
+  peers: Record<string, string[]>;
+}

@@ -1,0 +1,210 @@
+import { cutBinaryParts, restoreBinaryParts } from './binary-parts.js';
+import { ErrorCode, IpcError } from './errors.js';
+import type { BinaryPart, Message } from './messages.js';
+import { validateMessage } from './message-validation.js';
+
+/**
+ * One frame on a byte stream (Unix socket, named pipe):
+ *
+ *   0                   4                   8
+ *   +-------------------+-------------------+---------------------+---------+---------+
+ *   | frameLength u32BE | jsonLength u32BE  | JSON, UTF-8         | blob 0  | blob 1  | ...
+ *   +-------------------+-------------------+---------------------+---------+---------+
+ *
+ *   frameLength = bytes after its own field = 4 + jsonLength + sum(blob lengths)
+ *   The JSON's `bin` array gives each blob's path and length, in order.
+ *
+ * The receiver reads the 8-byte header and checks frameLength against its
+ * limit before it buffers a byte of the body.
+ */
+export const FRAME_LENGTH_BYTES = 4;
+export const JSON_LENGTH_BYTES = 4;
+export const FRAME_HEADER_BYTES = FRAME_LENGTH_BYTES + JSON_LENGTH_BYTES;
+/** Largest value a u32 length field can hold. */
+export const MAX_U32 = 0xffff_ffff;
+export const DEFAULT_MAX_FRAME_SIZE = 64 * 1024 * 1024;
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+export interface EncodedFrame {
+  /** Header and JSON; then each blob as it was handed in (no copy). */
+  chunks: Uint8Array[];
+  /** The value of frameLength: what the receiver compares to its limit. */
+  frameLength: number;
+}
+
+export function encodeFrame(message: Message): EncodedFrame {
+  const { json, parts, blobs } = cutBinaryParts(message as unknown as Record<string, unknown>);
+  const envelope = parts.length > 0 ? { ...(json as object), bin: parts } : json;
+  const jsonBytes = utf8Encoder.encode(JSON.stringify(envelope));
+  let frameLength = JSON_LENGTH_BYTES + jsonBytes.byteLength;
+  for (const blob of blobs) frameLength += blob.byteLength;
+  const header = new Uint8Array(FRAME_HEADER_BYTES);
+  const view = new DataView(header.buffer);
+  // A frame past u32 cannot be described at all; the size limit normally stops it far earlier.
+  if (frameLength > MAX_U32) throw new IpcError(ErrorCode.FRAME_TOO_LARGE, `frame of ${frameLength} bytes cannot be encoded`);
+  view.setUint32(0, frameLength);
+  view.setUint32(FRAME_LENGTH_BYTES, jsonBytes.byteLength);
+  return { chunks: [header, jsonBytes, ...blobs], frameLength };
+}
+
+const enum DecoderState {
+  ReadingHeader,
+  ReadingBody,
+  Failed,
+}
+
+export interface FrameDecoderOptions {
+  maxFrameSize: number;
+  /** Allocates the buffer a frame split across chunks is copied into (Node passes Buffer.allocUnsafe). */
+  allocate?: (size: number) => Uint8Array;
+}
+
+/**
+ * Turns a byte stream, cut anywhere, into messages. A state machine with one
+ * method per state; after a protocol error it stays failed, because the
+ * stream position can no longer be trusted.
+ */
+export class FrameDecoder {
+  private readonly chunks: Uint8Array[] = [];
+  private buffered = 0;
+  private state = DecoderState.ReadingHeader;
+  private bodyLength = 0;
+  private jsonLength = 0;
+  private readonly maxFrameSize: number;
+  private readonly allocate: (size: number) => Uint8Array;
+
+  constructor(options: FrameDecoderOptions) {
+    this.maxFrameSize = options.maxFrameSize;
+    this.allocate = options.allocate ?? ((size) => new Uint8Array(size));
+  }
+
+  /** Bytes held waiting for the rest of a frame. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  /** Feeds a chunk; returns every message it completed. Throws IpcError (FRAME_TOO_LARGE, BAD_MESSAGE). */
+  push(chunk: Uint8Array): Message[] {
+    if (this.state === DecoderState.Failed) throw new IpcError(ErrorCode.BAD_MESSAGE, 'decoder already failed');
+    if (chunk.byteLength > 0) {
+      this.chunks.push(chunk);
+      this.buffered += chunk.byteLength;
+    }
+    const messages: Message[] = [];
+    try {
+      for (;;) {
+        if (this.state === DecoderState.ReadingHeader) {
+          if (!this.readHeader()) break;
+        } else if (!this.readBody(messages)) {
+          break;
+        }
+      }
+    } catch (error) {
+      this.state = DecoderState.Failed;
+      this.chunks.length = 0;
+      this.buffered = 0;
+      throw error;
+    }
+    return messages;
+  }
+
+  private readHeader(): boolean {
+    if (this.buffered < FRAME_HEADER_BYTES) return false;
+    const header = this.take(FRAME_HEADER_BYTES);
+    const view = new DataView(header.buffer, header.byteOffset, FRAME_HEADER_BYTES);
+    const frameLength = view.getUint32(0);
+    const jsonLength = view.getUint32(FRAME_LENGTH_BYTES);
+    if (frameLength > this.maxFrameSize) {
+      throw new IpcError(
+        ErrorCode.FRAME_TOO_LARGE,
+        `frame of ${frameLength} bytes exceeds the limit of ${this.maxFrameSize}`,
+        { data: { frameLength, maxFrameSize: this.maxFrameSize } },
+      );
+    }
+    if (frameLength < JSON_LENGTH_BYTES || jsonLength > frameLength - JSON_LENGTH_BYTES) {
+      throw new IpcError(ErrorCode.BAD_MESSAGE, `inconsistent header: frameLength ${frameLength}, jsonLength ${jsonLength}`);
+    }
+    this.bodyLength = frameLength - JSON_LENGTH_BYTES;
+    this.jsonLength = jsonLength;
+    this.state = DecoderState.ReadingBody;
+    return true;
+  }
+
+  private readBody(out: Message[]): boolean {
+    if (this.buffered < this.bodyLength) return false;
+    const body = this.take(this.bodyLength);
+    out.push(decodeBody(body, this.jsonLength));
+    this.state = DecoderState.ReadingHeader;
+    return true;
+  }
+
+  /** Removes n bytes from the front: a view when they sit in one chunk, one copy when they span several. */
+  private take(n: number): Uint8Array {
+    const first = this.chunks[0];
+    if (n === 0) return new Uint8Array(0);
+    if (first !== undefined && first.byteLength >= n) {
+      const taken = first.subarray(0, n);
+      if (first.byteLength === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      this.buffered -= n;
+      return taken;
+    }
+    const out = this.allocate(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.chunks[0] as Uint8Array;
+      const wanted = n - filled;
+      if (chunk.byteLength <= wanted) {
+        out.set(chunk, filled);
+        filled += chunk.byteLength;
+        this.chunks.shift();
+      } else {
+        out.set(chunk.subarray(0, wanted), filled);
+        this.chunks[0] = chunk.subarray(wanted);
+        filled += wanted;
+      }
+    }
+    this.buffered -= n;
+    return out;
+  }
+}
+
+function decodeBody(body: Uint8Array, jsonLength: number): Message {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(utf8Decoder.decode(body.subarray(0, jsonLength)));
+  } catch (error) {
+    throw new IpcError(ErrorCode.BAD_MESSAGE, `frame is not UTF-8 JSON: ${(error as Error).message}`);
+  }
+  const message = validateMessage(parsed);
+  const parts = (message as { bin?: unknown }).bin;
+  const blobBytes = body.byteLength - jsonLength;
+  if (parts === undefined) {
+    if (blobBytes !== 0) throw new IpcError(ErrorCode.BAD_MESSAGE, `${blobBytes} bytes after the JSON but no "bin" list`);
+    return message;
+  }
+  const blobs = sliceBlobs(body, jsonLength, parts);
+  delete (message as { bin?: unknown }).bin;
+  restoreBinaryParts(message as unknown as Record<string, unknown>, parts as BinaryPart[], blobs);
+  return message;
+}
+
+function sliceBlobs(body: Uint8Array, jsonLength: number, parts: unknown): Uint8Array[] {
+  if (!Array.isArray(parts)) throw new IpcError(ErrorCode.BAD_MESSAGE, '"bin" must be an array');
+  const blobs: Uint8Array[] = [];
+  let offset = jsonLength;
+  for (const part of parts as unknown[]) {
+    const { path, length } = (part ?? {}) as Partial<BinaryPart>;
+    if (!Array.isArray(path) || !Number.isSafeInteger(length) || (length as number) < 0) {
+      throw new IpcError(ErrorCode.BAD_MESSAGE, '"bin" entries need a path array and a length');
+    }
+    const end = offset + (length as number);
+    if (end > body.byteLength) throw new IpcError(ErrorCode.BAD_MESSAGE, '"bin" lengths run past the frame');
+    blobs.push(body.subarray(offset, end));
+    offset = end;
+  }
+  if (offset !== body.byteLength) throw new IpcError(ErrorCode.BAD_MESSAGE, '"bin" lengths do not add up to the frame');
+  return blobs;
+}

@@ -1,0 +1,96 @@
+import { ErrorCode, IpcError } from './errors.js';
+import { MessageKind, type Message } from './messages.js';
+
+/**
+ * Checks that a decoded value is a well-formed message before any routing code
+ * trusts its fields. Everything from a peer passes here; anything off gets
+ * BAD_MESSAGE naming the field.
+ */
+export function validateMessage(value: unknown): Message {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw bad('a message must be a JSON object');
+  }
+  const m = value as Record<string, unknown>;
+  switch (m.kind) {
+    case MessageKind.Hello:
+      requireNumber(m, 'version');
+      optionalString(m, 'name');
+      optionalString(m, 'token');
+      optionalString(m, 'session');
+      if (m.commands !== undefined) requireStringArray(m, 'commands');
+      break;
+    case MessageKind.Welcome:
+      requireNumber(m, 'version');
+      requireString(m, 'name');
+      requireString(m, 'uuid');
+      requireString(m, 'session');
+      requireString(m, 'serverName');
+      requireNumber(m, 'maxFrameSize');
+      break;
+    case MessageKind.Emit:
+    case MessageKind.Broadcast:
+      requireString(m, 'cmd');
+      requireRouting(m);
+      break;
+    case MessageKind.Request:
+      requireId(m);
+      requireString(m, 'cmd');
+      requireRouting(m);
+      break;
+    case MessageKind.Response:
+      requireId(m);
+      if (m.error !== undefined) requireWireError(m.error);
+      break;
+    case MessageKind.Cancel:
+      requireId(m);
+      break;
+    case MessageKind.Commands:
+      requireStringArray(m, 'commands');
+      break;
+    case MessageKind.Error:
+      requireWireError(m.error);
+      break;
+    default:
+      throw bad(`unknown message kind ${JSON.stringify(m.kind)}`);
+  }
+  return m as unknown as Message;
+}
+
+function bad(message: string): IpcError {
+  return new IpcError(ErrorCode.BAD_MESSAGE, message);
+}
+
+function requireString(m: Record<string, unknown>, key: string): void {
+  if (typeof m[key] !== 'string') throw bad(`${String(m.kind)}: "${key}" must be a string`);
+}
+
+function optionalString(m: Record<string, unknown>, key: string): void {
+  if (m[key] !== undefined) requireString(m, key);
+}
+
+function requireNumber(m: Record<string, unknown>, key: string): void {
+  if (typeof m[key] !== 'number' || !Number.isFinite(m[key])) throw bad(`${String(m.kind)}: "${key}" must be a number`);
+}
+
+function requireId(m: Record<string, unknown>): void {
+  if (!Number.isSafeInteger(m.id) || (m.id as number) < 0) throw bad(`${String(m.kind)}: "id" must be a non-negative integer`);
+}
+
+function requireStringArray(m: Record<string, unknown>, key: string): void {
+  const v = m[key];
+  if (!Array.isArray(v) || !v.every((item) => typeof item === 'string')) {
+    throw bad(`${String(m.kind)}: "${key}" must be an array of strings`);
+  }
+}
+
+function requireRouting(m: Record<string, unknown>): void {
+  optionalString(m, 'to');
+  optionalString(m, 'from');
+  optionalString(m, 'fromUuid');
+}
+
+function requireWireError(e: unknown): void {
+  if (typeof e !== 'object' || e === null) throw bad('"error" must be an object');
+  const { code, message } = e as Record<string, unknown>;
+  if (typeof code !== 'string' || typeof message !== 'string') throw bad('"error" needs a string code and message');
+}

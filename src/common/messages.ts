@@ -1,0 +1,150 @@
+import type { WireError } from './errors.js';
+
+/**
+ * Every message kind of protocol version 1. The wire carries the string
+ * value; log lines print the same name, so a trace reads like the protocol.
+ */
+export const MessageKind = {
+  /** client → server, first message on a connection. */
+  Hello: 'hello',
+  /** server → client, answer to hello; the connection is usable after it. */
+  Welcome: 'welcome',
+  /** one-way command; client → server (optionally `to` another client) or server → client. */
+  Emit: 'emit',
+  /** command that expects a response with the same `id`. */
+  Request: 'request',
+  /** answer to a request: `data`, or `error`. */
+  Response: 'response',
+  /** the requester gave up on request `id`; the handler's signal fires. */
+  Cancel: 'cancel',
+  /** one-way command to every peer but the sender. */
+  Broadcast: 'broadcast',
+  /** a client's current command names, sent whenever it adds handlers. */
+  Commands: 'commands',
+  /** an error not tied to a request; `fatal` means the sender closes the connection next. */
+  Error: 'error',
+} as const;
+
+export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
+
+export const PROTOCOL_VERSION = 1;
+
+/** Commands the seed library used internally; a handler may not take them. */
+export const RESERVED_COMMANDS: ReadonlySet<string> = new Set([
+  'handshake',
+  'discover',
+  'broadcast',
+  'emit',
+  'delivery',
+  'error',
+]);
+
+/** Prefix of ipcio's own built-in commands (`ipcio:discover`). */
+export const INTERNAL_COMMAND_PREFIX = 'ipcio:';
+export const DISCOVER_COMMAND = `${INTERNAL_COMMAND_PREFIX}discover`;
+
+/** Where a binary value sat inside the message, and how many bytes follow for it. */
+export interface BinaryPart {
+  path: (string | number)[];
+  length: number;
+}
+
+interface Envelope {
+  /** Present only on the socket framing: binary values cut out of the JSON. */
+  bin?: BinaryPart[];
+}
+
+export interface HelloMessage extends Envelope {
+  kind: typeof MessageKind.Hello;
+  version: number;
+  name?: string;
+  token?: string;
+  /** The session id from an earlier welcome: lets a reconnecting client take its own name back. */
+  session?: string;
+  commands?: string[];
+}
+
+export interface WelcomeMessage extends Envelope {
+  kind: typeof MessageKind.Welcome;
+  version: number;
+  name: string;
+  uuid: string;
+  session: string;
+  serverName: string;
+  maxFrameSize: number;
+}
+
+/** Routing fields the server fills in when it forwards: who sent it. */
+interface Routed {
+  /** Target client name; absent means the server itself. */
+  to?: string;
+  from?: string;
+  fromUuid?: string;
+}
+
+export interface EmitMessage extends Envelope, Routed {
+  kind: typeof MessageKind.Emit;
+  cmd: string;
+  data?: unknown;
+}
+
+export interface RequestMessage extends Envelope, Routed {
+  kind: typeof MessageKind.Request;
+  id: number;
+  cmd: string;
+  data?: unknown;
+}
+
+export interface ResponseMessage extends Envelope {
+  kind: typeof MessageKind.Response;
+  id: number;
+  data?: unknown;
+  error?: WireError;
+}
+
+export interface CancelMessage extends Envelope {
+  kind: typeof MessageKind.Cancel;
+  id: number;
+}
+
+export interface BroadcastMessage extends Envelope, Routed {
+  kind: typeof MessageKind.Broadcast;
+  cmd: string;
+  data?: unknown;
+}
+
+export interface CommandsMessage extends Envelope {
+  kind: typeof MessageKind.Commands;
+  commands: string[];
+}
+
+export interface ErrorMessage extends Envelope {
+  kind: typeof MessageKind.Error;
+  error: WireError;
+  fatal?: boolean;
+}
+
+export type Message =
+  | HelloMessage
+  | WelcomeMessage
+  | EmitMessage
+  | RequestMessage
+  | ResponseMessage
+  | CancelMessage
+  | BroadcastMessage
+  | CommandsMessage
+  | ErrorMessage;
+
+/** One line per message for verbose logs: kind name first, then what identifies it. */
+export function describeMessage(message: Message): string {
+  const parts: string[] = [message.kind];
+  if ('cmd' in message) parts.push(message.cmd);
+  if ('id' in message) parts.push(`#${message.id}`);
+  if ('from' in message && message.from !== undefined) parts.push(`from=${message.from}`);
+  if ('to' in message && message.to !== undefined) parts.push(`to=${message.to}`);
+  if (message.kind === MessageKind.Hello || message.kind === MessageKind.Welcome) parts.push(`name=${message.name ?? '(unnamed)'}`);
+  if (message.kind === MessageKind.Error || (message.kind === MessageKind.Response && message.error)) {
+    parts.push(`error=${message.error?.code ?? ''}`);
+  }
+  return parts.join(' ');
+}

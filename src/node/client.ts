@@ -1,0 +1,58 @@
+import { createConnection } from 'node:net';
+import type { AnyContract, Contract } from '../common/contract.js';
+import { ClientEndpoint, type ClientEndpointOptions, type ClientHandlers } from '../common/client-endpoint.js';
+import { DEFAULT_MAX_FRAME_SIZE } from '../common/frame-codec.js';
+import type { Port } from '../common/port.js';
+import { checkEncoding } from './encoding.js';
+import { checkDomain, checkSocketPathLength, socketPathFor } from './socket-path.js';
+import { SocketPort } from './socket-port.js';
+
+export interface IpcClientOptions<C extends Contract, N extends string> extends ClientEndpointOptions<C, N> {
+  domain?: string;
+  /** Kept for the seed's sake; only UTF-8 is accepted. */
+  encoding?: string;
+  /** Connect here instead of the domain's socket in the per-user directory. */
+  socketPath?: string;
+  /** Largest frame accepted from the server. */
+  maxFrameSize?: number;
+}
+
+/**
+ * The ipcio client over a local socket: the seed's Client. Started by the
+ * supervisor, it finds its socket, name and token in IPCIO_SOCKET,
+ * IPCIO_NAME and IPCIO_TOKEN when the options leave them out.
+ */
+export class IpcClient<C extends Contract = AnyContract, N extends string = string> extends ClientEndpoint<C, N> {
+  readonly socketPath: string;
+
+  constructor(options: IpcClientOptions<C, N> = {}, handlers?: ClientHandlers<C, N>) {
+    checkEncoding(options.encoding);
+    const env = process.env;
+    const socketPath = options.socketPath ?? (options.domain === undefined ? env.IPCIO_SOCKET : undefined) ?? socketPathFor(checkedDomain(options.domain));
+    checkSocketPathLength(socketPath);
+    const maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+    super(() => openSocketPort(socketPath, maxFrameSize), {
+      ...options,
+      name: options.name ?? (env.IPCIO_NAME as N | undefined),
+      token: options.token ?? env.IPCIO_TOKEN,
+    }, handlers);
+    this.socketPath = socketPath;
+  }
+}
+
+function checkedDomain(domain: string | undefined): string {
+  const value = domain ?? 'default';
+  checkDomain(value);
+  return value;
+}
+
+function openSocketPort(path: string, maxFrameSize: number): Promise<Port> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve(new SocketPort(socket, { maxFrameSize }));
+    });
+    socket.once('error', reject);
+  });
+}

@@ -1,0 +1,28 @@
+/** The Node entry of ipcio: server, client, errors and the contract types. */
+export { IpcServer, type IpcServerOptions } from './server.js';
+export { IpcClient, type IpcClientOptions } from './client.js';
+export { IpcError, ErrorCode, type WireError } from '../common/errors.js';
+export { defineContract } from '../common/contract.js';
+export type {
+  AnyContract,
+  BroadcastHandler,
+  Command,
+  CommandMap,
+  Contract,
+  ContractRef,
+  Discovery,
+  Handler,
+  HandlerCollection,
+  HandlerContainer,
+  RequestOptions,
+} from '../common/contract.js';
+export type { ClientEvents, ClientHandlers, QueueLimit } from '../common/client-endpoint.js';
+export type { PeerInfo, ServerEvents, ServerHandlers } from '../common/server-core.js';
+export type { Logger } from '../common/logger.js';
+export { socketPathFor, defaultSocketDir } from './socket-path.js';
+export { PROTOCOL_VERSION } from '../common/messages.js';
+
+import { IpcClient } from './client.js';
+import { IpcServer } from './server.js';
+/** The seed library's names for the same classes. */
+export { IpcServer as Server, IpcClient as Client };

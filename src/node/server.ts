@@ -1,0 +1,136 @@
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { chmodSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { AnyContract, Contract } from '../common/contract.js';
+import { ErrorCode, IpcError } from '../common/errors.js';
+import { ServerCore, type ServerCoreOptions, type ServerHandlers } from '../common/server-core.js';
+import { checkEncoding } from './encoding.js';
+import { checkDomain, checkSocketPathLength, ensurePrivateDir, socketPathFor } from './socket-path.js';
+import { SocketPort } from './socket-port.js';
+
+export interface IpcServerOptions extends ServerCoreOptions {
+  /** Namespace of the socket; default "default". */
+  domain?: string;
+  /** Kept for the seed's sake; only UTF-8 is accepted. */
+  encoding?: string;
+  /** Listen here instead of the per-user directory (the directory checks are then skipped). */
+  socketPath?: string;
+  /** Bytes a client may leave unread before it is dropped with SLOW_CONSUMER (default: maxFrameSize + 16 MiB). */
+  maxPendingWriteBytes?: number;
+}
+
+const OWNER_ONLY_SOCKET_MODE = 0o600;
+const SLOW_CONSUMER_MARGIN_BYTES = 16 * 1024 * 1024;
+
+/** The ipcio server on a local socket: the seed's Server, with the router of ServerCore behind it. */
+export class IpcServer<C extends Contract = AnyContract> extends ServerCore<C> {
+  readonly domain: string;
+  readonly socketPath: string;
+  private readonly explicitPath: boolean;
+  private readonly maxPendingWriteBytes: number;
+  private listener: Server | undefined;
+  private listening = false;
+  private settleReady!: { resolve: () => void; reject: (error: IpcError) => void };
+  /** Settles when the first start() is listening; rejects with DOMAIN_IN_USE, SOCKET_PATH_TOO_LONG, UNSAFE_SOCKET_DIR, ... */
+  readonly ready: Promise<void>;
+
+  constructor(options: IpcServerOptions = {}, handlers?: ServerHandlers<C>) {
+    super(options, handlers);
+    checkEncoding(options.encoding);
+    this.domain = options.domain ?? 'default';
+    checkDomain(this.domain);
+    this.explicitPath = options.socketPath !== undefined;
+    this.socketPath = options.socketPath ?? socketPathFor(this.domain);
+    checkSocketPathLength(this.socketPath);
+    this.maxPendingWriteBytes = options.maxPendingWriteBytes ?? this.maxFrameSize + SLOW_CONSUMER_MARGIN_BYTES;
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.settleReady = { resolve, reject };
+    });
+    // Awaiting `ready` is optional: a failure is also reported on the error event.
+    this.ready.catch(() => undefined);
+  }
+
+  /** Starts listening; returns the server, as in the seed. Await `ready` to know it is listening. */
+  start(): this {
+    if (this.listener) throw new IpcError(ErrorCode.ALREADY_STARTED, `server for domain "${this.domain}" was already started`);
+    const listener = createServer((socket) => this.onConnection(socket));
+    this.listener = listener;
+    this.serverHandle = listener;
+    this.listen(listener).then(
+      () => {
+        this.listening = true;
+        if (this.verbose) this.logger.info(`[ipcio ${this.name}] listening on ${this.socketPath}`);
+        this.settleReady.resolve();
+      },
+      (error: unknown) => {
+        const failure = error instanceof IpcError ? error : new IpcError(ErrorCode.INVALID_ARGUMENT, (error as Error).message);
+        this.listener = undefined;
+        this.settleReady.reject(failure);
+        this.reportError(failure);
+      },
+    );
+    return this;
+  }
+
+  /** Closes every connection and the socket, and removes the socket file. */
+  override async close(): Promise<void> {
+    await super.close();
+    const listener = this.listener;
+    if (!listener) return;
+    this.listener = undefined;
+    await new Promise<void>((resolve) => listener.close(() => resolve()));
+    if (this.listening && process.platform !== 'win32') removeIfPresent(this.socketPath);
+    this.listening = false;
+  }
+
+  private onConnection(socket: Socket): void {
+    this.accept(new SocketPort(socket, { maxFrameSize: this.maxFrameSize, maxPendingWriteBytes: this.maxPendingWriteBytes }));
+  }
+
+  private async listen(listener: Server): Promise<void> {
+    if (process.platform !== 'win32' && !this.explicitPath) ensurePrivateDir(dirname(this.socketPath));
+    try {
+      await listenOn(listener, this.socketPath);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      // A socket file is there. A live server answers on it; a crashed one's file does not.
+      if (await answers(this.socketPath)) {
+        throw new IpcError(ErrorCode.DOMAIN_IN_USE, `a live ipcio server already listens on ${this.socketPath}`);
+      }
+      removeIfPresent(this.socketPath);
+      await listenOn(listener, this.socketPath);
+    }
+    if (process.platform !== 'win32') chmodSync(this.socketPath, OWNER_ONLY_SOCKET_MODE);
+  }
+}
+
+function listenOn(listener: Server, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(error);
+    listener.once('error', onError);
+    listener.listen(path, () => {
+      listener.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/** True when something accepts connections on the socket path. */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createConnection(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+function removeIfPresent(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}

@@ -1,0 +1,73 @@
+import { lstatSync, mkdirSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { ErrorCode, IpcError } from '../common/errors.js';
+
+/**
+ * Where a domain's socket lives: a private per-user directory, never a shared
+ * world-writable path. Unix socket paths longer than the platform's sun_path
+ * are refused here, because Node would silently truncate them.
+ */
+const DOMAIN_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+/** sun_path is 108 bytes on Linux and 104 on macOS/BSD, both including the terminating NUL. */
+export const MAX_SOCKET_PATH_BYTES = process.platform === 'linux' ? 107 : 103;
+const PRIVATE_DIR_MODE = 0o700;
+
+export function checkDomain(domain: string): void {
+  if (typeof domain !== 'string' || !DOMAIN_PATTERN.test(domain)) {
+    throw new IpcError(
+      ErrorCode.INVALID_ARGUMENT,
+      `domain ${JSON.stringify(domain)} must be 1-64 letters, digits, ".", "_" or "-"`,
+    );
+  }
+}
+
+/** The directory every domain of this user shares: `$XDG_RUNTIME_DIR/ipcio`, else `<tmp>/ipcio-<uid>`. */
+export function defaultSocketDir(env: NodeJS.ProcessEnv = process.env): string {
+  const runtimeDir = env.XDG_RUNTIME_DIR;
+  if (runtimeDir) return join(runtimeDir, 'ipcio');
+  return join(tmpdir(), `ipcio-${process.getuid?.() ?? userInfo().username}`);
+}
+
+/** The socket path of a domain; does not touch the file system. */
+export function socketPathFor(domain: string, env: NodeJS.ProcessEnv = process.env): string {
+  checkDomain(domain);
+  if (process.platform === 'win32') return `\\\\.\\pipe\\ipcio-${userInfo().username}-${domain}`;
+  const path = join(defaultSocketDir(env), `${domain}.sock`);
+  checkSocketPathLength(path);
+  return path;
+}
+
+export function checkSocketPathLength(path: string): void {
+  if (process.platform === 'win32') return;
+  const bytes = Buffer.byteLength(path);
+  if (bytes > MAX_SOCKET_PATH_BYTES) {
+    throw new IpcError(
+      ErrorCode.SOCKET_PATH_TOO_LONG,
+      `socket path is ${bytes} bytes, over the platform limit of ${MAX_SOCKET_PATH_BYTES}: ${path}`,
+    );
+  }
+}
+
+/**
+ * Creates the socket directory owner-only if missing, and refuses one that
+ * another user could have prepared: a symlink, someone else's, or readable or
+ * writable by group or others.
+ */
+export function ensurePrivateDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const stats = lstatSync(dir);
+  const uid = process.getuid?.();
+  if (stats.isSymbolicLink()) throw unsafe(dir, 'is a symbolic link');
+  if (!stats.isDirectory()) throw unsafe(dir, 'is not a directory');
+  if (uid !== undefined && stats.uid !== uid) throw unsafe(dir, `is owned by uid ${stats.uid}, not ${uid}`);
+  if ((stats.mode & 0o077) !== 0) throw unsafe(dir, `has mode ${(stats.mode & 0o777).toString(8)}; it must be 700`);
+}
+
+function unsafe(dir: string, why: string): IpcError {
+  return new IpcError(ErrorCode.UNSAFE_SOCKET_DIR, `refusing socket directory ${dir}: it ${why}`);
+}

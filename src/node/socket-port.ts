@@ -1,0 +1,145 @@
+import type { Socket } from 'node:net';
+import { ErrorCode, IpcError } from '../common/errors.js';
+import { encodeFrame, FrameDecoder } from '../common/frame-codec.js';
+import { MessageKind, type Message } from '../common/messages.js';
+import type { Port, PortReceiver } from '../common/port.js';
+
+export interface SocketPortOptions {
+  /** Largest frame accepted from the peer, checked from the header. */
+  maxFrameSize: number;
+  /** Bytes the peer may leave unread before it is dropped with SLOW_CONSUMER. */
+  maxPendingWriteBytes?: number;
+}
+
+/** Chunks smaller than this are copied into one buffer per flush; larger ones are written as they are. */
+const COALESCE_BELOW_BYTES = 64 * 1024;
+/** How long a closing socket may take to flush its last frame before it is destroyed. */
+const CLOSE_GRACE_MS = 1000;
+
+/**
+ * A node:net socket as a Port: length-prefixed frames both ways. Frames sent
+ * in one tick go out in one write, so a burst costs one syscall, not one per
+ * message.
+ */
+export class SocketPort implements Port {
+  maxOutgoingFrameSize: number | undefined;
+  private readonly decoder: FrameDecoder;
+  private readonly maxPendingWriteBytes: number;
+  private outgoing: Uint8Array[] = [];
+  private outgoingBytes = 0;
+  private flushScheduled = false;
+  private closed = false;
+  private receiver: PortReceiver | undefined;
+  private closeReason: IpcError | undefined;
+
+  constructor(
+    readonly socket: Socket,
+    options: SocketPortOptions,
+  ) {
+    this.decoder = new FrameDecoder({ maxFrameSize: options.maxFrameSize, allocate: (size) => Buffer.allocUnsafe(size) });
+    this.maxPendingWriteBytes = options.maxPendingWriteBytes ?? Number.POSITIVE_INFINITY;
+    socket.setNoDelay?.(true);
+  }
+
+  attach(receiver: PortReceiver): void {
+    this.receiver = receiver;
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // A reset or broken pipe is an ordinary disconnect; 'close' follows and reports it.
+    this.socket.on('error', () => undefined);
+    this.socket.on('close', () => {
+      this.closed = true;
+      this.receiver?.onClose(this.closeReason);
+    });
+    if (this.socket.destroyed) {
+      this.closed = true;
+      queueMicrotask(() => receiver.onClose(this.closeReason));
+    }
+  }
+
+  send(message: Message): void {
+    if (this.closed || this.socket.destroyed || !this.socket.writable) {
+      throw new IpcError(ErrorCode.CLOSED, 'connection is closed');
+    }
+    const { chunks, frameLength } = encodeFrame(message);
+    if (this.maxOutgoingFrameSize !== undefined && frameLength > this.maxOutgoingFrameSize) {
+      throw new IpcError(
+        ErrorCode.FRAME_TOO_LARGE,
+        `${message.kind} of ${frameLength} bytes exceeds the peer's limit of ${this.maxOutgoingFrameSize}`,
+        { data: { frameLength, maxFrameSize: this.maxOutgoingFrameSize } },
+      );
+    }
+    for (const chunk of chunks) {
+      this.outgoing.push(chunk);
+      this.outgoingBytes += chunk.byteLength;
+    }
+    if (this.socket.writableLength + this.outgoingBytes > this.maxPendingWriteBytes) {
+      this.close(new IpcError(ErrorCode.SLOW_CONSUMER, `peer left more than ${this.maxPendingWriteBytes} bytes unread`));
+      return;
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  close(reason?: IpcError): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeReason ??= reason;
+    if (reason?.code === ErrorCode.SLOW_CONSUMER) {
+      // It is not reading: nothing more can reach it.
+      this.socket.destroy();
+      return;
+    }
+    this.flush();
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.outgoing.length === 0 || this.socket.destroyed) return;
+    const chunks = this.outgoing;
+    this.outgoing = [];
+    this.outgoingBytes = 0;
+    this.socket.cork();
+    let small: Uint8Array[] = [];
+    for (const chunk of chunks) {
+      if (chunk.byteLength < COALESCE_BELOW_BYTES) {
+        small.push(chunk);
+        continue;
+      }
+      if (small.length > 0) this.socket.write(Buffer.concat(small));
+      small = [];
+      this.socket.write(chunk);
+    }
+    if (small.length > 0) this.socket.write(small.length === 1 ? (small[0] as Uint8Array) : Buffer.concat(small));
+    this.socket.uncork();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    let messages: Message[];
+    try {
+      messages = this.decoder.push(chunk);
+    } catch (error) {
+      const failure = error instanceof IpcError ? error : new IpcError(ErrorCode.BAD_MESSAGE, String(error));
+      this.failWith(failure);
+      return;
+    }
+    for (const message of messages) {
+      if (this.closed) return;
+      this.receiver?.onMessage(message);
+    }
+  }
+
+  /** The peer broke the protocol: tell it why in a last frame, then close. */
+  private failWith(error: IpcError): void {
+    try {
+      this.send({ kind: MessageKind.Error, error: error.toWire(), fatal: true });
+    } catch {
+      // Already closing.
+    }
+    this.close(error);
+  }
+}
