@@ -44,6 +44,8 @@ export interface ClientEndpointOptions<C extends Contract, N extends string> {
   queueLimit?: number | Partial<QueueLimit>;
   requestTimeoutMs?: number;
   handshakeTimeoutMs?: number;
+  /** Largest frame accepted from the server; announced in the hello so the server refuses to send more. */
+  maxFrameSize?: number;
   logger?: Logger;
 }
 
@@ -94,6 +96,7 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
   private readonly queueLimit: QueueLimit;
   private readonly handshakeTimeoutMs: number;
   private readonly token: string | undefined;
+  private readonly maxFrameSize: number | undefined;
   protected readonly logger: Logger;
   private settleReady!: { resolve: () => void; reject: (error: IpcError) => void };
   /** Settles at the first successful handshake; rejects on a fatal refusal or close. */
@@ -107,6 +110,7 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
     this.currentName = options.name ?? uuidv4().replaceAll('-', '');
     this.verbose = options.verbose ?? false;
     this.token = options.token;
+    this.maxFrameSize = options.maxFrameSize;
     this.logger = options.logger ?? console;
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
     this.reconnectOptions = options.reconnect === false ? false : { ...DEFAULT_RECONNECT, ...options.reconnect };
@@ -345,6 +349,7 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
     const hello: Message = { kind: MessageKind.Hello, version: PROTOCOL_VERSION, name: this.currentName, commands: this.registry.names() };
     if (this.token !== undefined) hello.token = this.token;
     if (this.session !== undefined) hello.session = this.session;
+    if (this.maxFrameSize !== undefined) hello.maxFrameSize = this.maxFrameSize;
     this.sendNow(hello);
   }
 

@@ -18,6 +18,7 @@ export function validateMessage(value: unknown): Message {
       optionalString(m, 'token');
       optionalString(m, 'session');
       if (m.commands !== undefined) requireStringArray(m, 'commands');
+      if (m.maxFrameSize !== undefined) requireNumber(m, 'maxFrameSize');
       break;
     case MessageKind.Welcome:
       requireNumber(m, 'version');

@@ -62,6 +62,8 @@ export interface HelloMessage extends Envelope {
   /** The session id from an earlier welcome: lets a reconnecting client take its own name back. */
   session?: string;
   commands?: string[];
+  /** Largest frame this client accepts; the server answers with an error rather than send more. */
+  maxFrameSize?: number;
 }
 
 export interface WelcomeMessage extends Envelope {

@@ -239,6 +239,7 @@ export class ServerCore<C extends Contract = AnyContract> {
       this.onPeerGone(existing, new IpcError(ErrorCode.DISCONNECTED, 'replaced by a reconnect of the same client'));
       existing.port.close();
     }
+    if (hello.maxFrameSize !== undefined) port.maxOutgoingFrameSize = hello.maxFrameSize;
     const peer: Peer = { name, uuid, session, port, policy, commands: hello.commands ?? [], forwardedOut: new Map() };
     this.connecting.delete(port);
     this.peers.set(name, peer);

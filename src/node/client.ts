@@ -13,8 +13,6 @@ export interface IpcClientOptions<C extends Contract, N extends string> extends 
   encoding?: string;
   /** Connect here instead of the domain's socket in the per-user directory. */
   socketPath?: string;
-  /** Largest frame accepted from the server. */
-  maxFrameSize?: number;
 }
 
 /**
@@ -33,6 +31,7 @@ export class IpcClient<C extends Contract = AnyContract, N extends string = stri
     const maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
     super(() => openSocketPort(socketPath, maxFrameSize), {
       ...options,
+      maxFrameSize,
       name: options.name ?? (env.IPCIO_NAME as N | undefined),
       token: options.token ?? env.IPCIO_TOKEN,
     }, handlers);

@@ -14,8 +14,11 @@ describe('server and three clients in separate processes', () => {
     socket = tempSocket();
     server = PeerProcess.start({ role: 'server', socketPath: socket.socketPath, serverName: 'main' });
     await server.waitFor((e) => e.event === 'ready');
-    [alpha, beta, gamma] = ['alpha', 'beta', 'gamma'].map((name) => PeerProcess.start({ role: 'client', socketPath: socket.socketPath, name }));
-    await Promise.all([alpha, beta, gamma].map((p) => p!.call('ready')));
+    const client = (name: string): PeerProcess => PeerProcess.start({ role: 'client', socketPath: socket.socketPath, name });
+    alpha = client('alpha');
+    beta = client('beta');
+    gamma = client('gamma');
+    await Promise.all([alpha, beta, gamma].map((p) => p.call('ready')));
   });
 
   afterEach(async () => {

@@ -1,0 +1,73 @@
+import { createConnection, type Socket } from 'node:net';
+import { encodeFrame, FrameDecoder } from '../../src/common/frame-codec.js';
+import type { Message } from '../../src/common/messages.js';
+
+/**
+ * A bare socket speaking frames by hand: for tests that must misbehave
+ * (stall, send garbage, never say hello) in ways the real client never would.
+ */
+export class RawPeer {
+  readonly received: Message[] = [];
+  closed = false;
+  private readonly decoder = new FrameDecoder({ maxFrameSize: 256 * 1024 * 1024 });
+
+  private constructor(readonly socket: Socket) {
+    socket.on('data', (chunk) => {
+      try {
+        this.received.push(...this.decoder.push(chunk));
+      } catch {
+        socket.destroy();
+      }
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      this.closed = true;
+    });
+  }
+
+  static connect(path: string): Promise<RawPeer> {
+    return new Promise((resolve, reject) => {
+      const socket = createConnection(path, () => resolve(new RawPeer(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  send(message: Message): void {
+    for (const chunk of encodeFrame(message).chunks) this.socket.write(chunk);
+  }
+
+  writeBytes(bytes: Uint8Array): void {
+    this.socket.write(bytes);
+  }
+
+  async waitFor<K extends Message['kind']>(kind: K, timeoutMs = 5_000): Promise<Extract<Message, { kind: K }>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.received.find((m) => m.kind === kind);
+      if (found) return found as Extract<Message, { kind: K }>;
+      if (Date.now() > deadline) throw new Error(`no ${kind} within ${timeoutMs} ms; got ${JSON.stringify(this.received)}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  async waitClosed(timeoutMs = 5_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed) {
+      if (Date.now() > deadline) throw new Error('connection still open');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+/** A header announcing `frameLength` bytes (and `jsonLength` of them JSON), with no body. */
+export function headerOnly(frameLength: number, jsonLength: number): Uint8Array {
+  const header = new Uint8Array(8);
+  const view = new DataView(header.buffer);
+  view.setUint32(0, frameLength);
+  view.setUint32(4, jsonLength);
+  return header;
+}
