@@ -14,6 +14,7 @@ export const ErrorCode = {
   DOMAIN_IN_USE: 'DOMAIN_IN_USE',
   SOCKET_PATH_TOO_LONG: 'SOCKET_PATH_TOO_LONG',
   UNSAFE_SOCKET_DIR: 'UNSAFE_SOCKET_DIR',
+  LISTEN_FAILED: 'LISTEN_FAILED',
   // Handshake refusals: fatal, the client does not retry.
   NAME_TAKEN: 'NAME_TAKEN',
   AUTH_FAILED: 'AUTH_FAILED',

@@ -63,7 +63,7 @@ export class IpcServer<C extends Contract = AnyContract> extends ServerCore<C> {
         this.settleReady.resolve();
       },
       (error: unknown) => {
-        const failure = error instanceof IpcError ? error : new IpcError(ErrorCode.INVALID_ARGUMENT, (error as Error).message);
+        const failure = error instanceof IpcError ? error : new IpcError(ErrorCode.LISTEN_FAILED, `cannot listen on ${this.socketPath}: ${(error as Error).message}`, { cause: error });
         this.listener = undefined;
         this.settleReady.reject(failure);
         this.reportError(failure);

@@ -5,7 +5,9 @@ const FIXTURE = fileURLToPath(new URL('../fixtures/peer-process.mjs', import.met
 
 export interface PeerConfig {
   role: 'server' | 'client';
-  socketPath: string;
+  /** Omit to use `domain` in the per-user directory (the child inherits XDG_RUNTIME_DIR). */
+  socketPath?: string;
+  domain?: string;
   name?: string;
   token?: string;
   serverName?: string;
