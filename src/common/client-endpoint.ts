@@ -105,7 +105,8 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
   constructor(
     private readonly openPort: () => Promise<Port>,
     options: ClientEndpointOptions<C, N> = {},
-    handlers?: ClientHandlers<C, N>,
+    // NoInfer: the contract type comes from `options.contract`, never guessed from the handlers.
+    handlers?: NoInfer<ClientHandlers<C, N>>,
   ) {
     this.currentName = options.name ?? uuidv4().replaceAll('-', '');
     this.verbose = options.verbose ?? false;
@@ -145,6 +146,12 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
   addHandlers(handlers: ClientHandlers<C, N>): this {
     this.registry.addAll(handlers);
     if (this.online) this.sendNow({ kind: MessageKind.Commands, commands: this.registry.names() });
+    return this;
+  }
+
+  /** Removes the handler for `command` (the renderer API's unsubscribe needs it) and tells the server. */
+  removeHandler(command: string): this {
+    if (this.registry.remove(command) && this.online) this.sendNow({ kind: MessageKind.Commands, commands: this.registry.names() });
     return this;
   }
 

@@ -67,7 +67,8 @@ export type Handler<Cmd extends Command<unknown, unknown>> = (
   container: HandlerContainer<Cmd['payload']>,
 ) => Cmd['result'] | Promise<Cmd['result']>;
 
-export type BroadcastHandler<Payload> = (container: HandlerContainer<Payload>) => void | Promise<void>;
+/** A broadcast handler's return value is ignored. */
+export type BroadcastHandler<Payload> = (container: HandlerContainer<Payload>) => unknown;
 
 /** Handlers for the commands of one map; each optional, since they may be added later. */
 export type HandlerCollection<M extends CommandMap> = { [K in keyof M]?: Handler<M[K]> };

@@ -34,6 +34,11 @@ export class HandlerRegistry {
   names(): string[] {
     return [...this.handlers.keys()];
   }
+
+  /** Forgets the handler for `command`; true when there was one. */
+  remove(command: string): boolean {
+    return this.handlers.delete(command);
+  }
 }
 
 export function checkCommandName(command: string): void {

@@ -2,6 +2,7 @@ import { v4 as uuidv4 } from 'uuid';
 import type {
   AnyContract,
   Contract,
+  ContractRef,
   Discovery,
   HandlerCollection,
   PayloadArgs,
@@ -29,7 +30,9 @@ import { PendingRequests } from './pending-requests.js';
 import type { Port } from './port.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './client-endpoint.js';
 
-export interface ServerCoreOptions {
+export interface ServerCoreOptions<C extends Contract = AnyContract> {
+  /** The typed contract; only its type is used. */
+  contract?: ContractRef<C>;
   /** The server's own name as peers see it in `client_name` (default "server"). */
   name?: string;
   token?: string;
@@ -74,13 +77,14 @@ export class ServerCore<C extends Contract = AnyContract> {
   private readonly calls = new HandlerCalls(this.registry);
   private readonly pending: PendingRequests;
   private readonly token: string | undefined;
+  private readonly nameTokens = new Map<string, string>();
   private readonly handshakeTimeoutMs: number;
   private readonly uuid = uuidv4().replaceAll('-', '');
   private closing = false;
   /** The seed's `server` in handler containers (the node:net Server on the Node side). */
   protected serverHandle: unknown = null;
 
-  constructor(options: ServerCoreOptions = {}, handlers?: ServerHandlers<C>) {
+  constructor(options: ServerCoreOptions<C> = {}, handlers?: NoInfer<ServerHandlers<C>>) {
     this.name = options.name ?? 'server';
     this.verbose = options.verbose ?? false;
     this.token = options.token;
@@ -107,6 +111,15 @@ export class ServerCore<C extends Contract = AnyContract> {
   off<E extends keyof ServerEvents>(event: E, listener: (payload: ServerEvents[E]) => void): this {
     this.events.off(event, listener);
     return this;
+  }
+
+  /**
+   * Reserves `name` for whoever holds `token` (the supervisor gives each helper its own), or frees it
+   * with `undefined`. The name then needs that token, not the server's; trusted ports are not asked.
+   */
+  reserveName(name: string, token: string | undefined): void {
+    if (token === undefined) this.nameTokens.delete(name);
+    else this.nameTokens.set(name, token);
   }
 
   /** Names of the clients connected now. */
@@ -217,7 +230,10 @@ export class ServerCore<C extends Contract = AnyContract> {
       this.refuse(port, new IpcError(ErrorCode.PROTOCOL_VERSION, `protocol version ${hello.version} is not supported (server speaks ${PROTOCOL_VERSION})`));
       return undefined;
     }
-    if (!policy.trusted && this.token !== undefined && hello.token !== this.token) {
+    // A name reserved for a supervised helper takes that helper's own token instead of the server's.
+    const claimed = policy.name ?? hello.name;
+    const expectedToken = (claimed === undefined ? undefined : this.nameTokens.get(claimed)) ?? this.token;
+    if (!policy.trusted && expectedToken !== undefined && hello.token !== expectedToken) {
       this.refuse(port, new IpcError(ErrorCode.AUTH_FAILED, hello.token === undefined ? 'this server requires a token' : 'wrong token'));
       return undefined;
     }

@@ -23,7 +23,7 @@ export interface IpcClientOptions<C extends Contract, N extends string> extends 
 export class IpcClient<C extends Contract = AnyContract, N extends string = string> extends ClientEndpoint<C, N> {
   readonly socketPath: string;
 
-  constructor(options: IpcClientOptions<C, N> = {}, handlers?: ClientHandlers<C, N>) {
+  constructor(options: IpcClientOptions<C, N> = {}, handlers?: NoInfer<ClientHandlers<C, N>>) {
     checkEncoding(options.encoding);
     const env = process.env;
     const socketPath = options.socketPath ?? (options.domain === undefined ? env.IPCIO_SOCKET : undefined) ?? socketPathFor(checkedDomain(options.domain));

@@ -8,7 +8,7 @@ import { checkEncoding } from './encoding.js';
 import { checkDomain, checkSocketPathLength, ensurePrivateDir, socketPathFor } from './socket-path.js';
 import { SocketPort } from './socket-port.js';
 
-export interface IpcServerOptions extends ServerCoreOptions {
+export interface IpcServerOptions<C extends Contract = AnyContract> extends ServerCoreOptions<C> {
   /** Namespace of the socket; default "default". */
   domain?: string;
   /** Kept for the seed's sake; only UTF-8 is accepted. */
@@ -34,7 +34,7 @@ export class IpcServer<C extends Contract = AnyContract> extends ServerCore<C> {
   /** Settles when the first start() is listening; rejects with DOMAIN_IN_USE, SOCKET_PATH_TOO_LONG, UNSAFE_SOCKET_DIR, ... */
   readonly ready: Promise<void>;
 
-  constructor(options: IpcServerOptions = {}, handlers?: ServerHandlers<C>) {
+  constructor(options: IpcServerOptions<C> = {}, handlers?: NoInfer<ServerHandlers<C>>) {
     super(options, handlers);
     checkEncoding(options.encoding);
     this.domain = options.domain ?? 'default';

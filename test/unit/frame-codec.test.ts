@@ -53,7 +53,8 @@ describe('frame codec', () => {
     const payload = fc.oneof(
       fc.string({ unit: 'grapheme' }),
       fc.constantFrom(...delimiterPayloads),
-      fc.jsonValue(),
+      // JSON has no -0: normalise the generator's values to what JSON can say.
+      fc.jsonValue().map((value) => JSON.parse(JSON.stringify(value)) as unknown),
       fc.uint8Array({ maxLength: 64 }).map((bytes) => ({ bytes })),
     );
     let runs = 0;
