@@ -10,6 +10,19 @@ const runtimeNeutral = {
 };
 const nodeBuiltins = ['assert', 'buffer', 'child_process', 'crypto', 'events', 'fs', 'net', 'os', 'path', 'stream', 'tty', 'url', 'util', 'worker_threads'];
 
+/**
+ * The preload runs sandboxed and the page in the browser: neither has Node, and the preload needs none
+ * (ipcRenderer and contextBridge come from 'electron'). The page may not load Electron either.
+ */
+const sandboxed = (folder, extraPatterns = []) => ({
+  patterns: [
+    { group: ['node:*'], message: `${folder} runs sandboxed: no Node built-ins.` },
+    { group: ['../node/*', '../electron-main/*', '../electron-utility/*'], message: `${folder} may not depend on a Node-only layer.` },
+    ...extraPatterns,
+  ],
+  paths: nodeBuiltins.map((name) => ({ name, message: `${folder} runs sandboxed: no Node built-ins.` })),
+});
+
 export default tseslint.config(
   { ignores: ['dist/', 'out/', 'node_modules/', 'helpers/python/', 'test-results/', 'playwright-report/'] },
   ...tseslint.configs.recommended,
@@ -23,6 +36,20 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', { ...runtimeNeutral, paths: nodeBuiltins.map((name) => ({ name, message: 'src/common is runtime-neutral.' })) }],
       'no-restricted-globals': ['error', { name: 'Buffer', message: 'src/common is runtime-neutral: use Uint8Array.' }, { name: 'process', message: 'src/common is runtime-neutral.' }],
+    },
+  },
+  {
+    files: ['src/electron-preload/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', sandboxed('src/electron-preload')],
+      'no-restricted-globals': ['error', { name: 'Buffer', message: 'the sandboxed preload has no Buffer.' }],
+    },
+  },
+  {
+    files: ['src/electron-renderer/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', sandboxed('src/electron-renderer', [{ group: ['electron', 'electron/*', '../electron-preload/*'], message: 'the page reaches Electron only through window.ipcio.' }])],
+      'no-restricted-globals': ['error', { name: 'Buffer', message: 'the page has no Buffer.' }, { name: 'process', message: 'the page has no process.' }],
     },
   },
 );

@@ -2,6 +2,7 @@ import type { ClientEndpoint } from './client-endpoint.js';
 import type {
   AnyContract,
   ClientCommands,
+  CommandMap,
   Contract,
   Discovery,
   HandlerContainer,
@@ -51,9 +52,9 @@ export interface BridgeRequestOptions {
 }
 
 type Unsubscribe = () => void;
-type Listenable<C extends Contract, N extends string> = {
-  [K in keyof ClientCommands<C, N>]: ClientCommands<C, N>[K]['payload'];
-} & C['broadcasts'];
+/** The commands this window handles (none when the contract does not name it). */
+type Own<C extends Contract, N extends string> = ClientCommands<C, N> extends infer M extends CommandMap ? M : never;
+type Listenable<C extends Contract, N extends string> = { [K in keyof Own<C, N>]: Own<C, N>[K]['payload'] } & C['broadcasts'];
 
 /** The page's view of one named client, derived from the app's contract. */
 export interface RendererApi<C extends Contract = AnyContract, N extends string = string> {
@@ -77,9 +78,9 @@ export interface RendererApi<C extends Contract = AnyContract, N extends string 
   /** Listens to emits of this window's own commands and to broadcasts; any number of listeners per command. */
   on<K extends keyof Listenable<C, N> & string>(command: K, listener: (event: BridgeEvent<Listenable<C, N>[K]>) => void): Unsubscribe;
   /** Answers requests main and helpers send this window; one handler per command. */
-  handle<K extends keyof ClientCommands<C, N> & string>(
+  handle<K extends keyof Own<C, N> & string>(
     command: K,
-    handler: (request: BridgeEvent<ClientCommands<C, N>[K]['payload']>) => ClientCommands<C, N>[K]['result'] | Promise<ClientCommands<C, N>[K]['result']>,
+    handler: (request: BridgeEvent<Own<C, N>[K]['payload']>) => Own<C, N>[K]['result'] | Promise<Own<C, N>[K]['result']>,
   ): Unsubscribe;
 }
 

@@ -7,6 +7,7 @@ import { ServerCore, type ServerCoreOptions, type ServerHandlers } from '../comm
 import { checkEncoding } from './encoding.js';
 import { checkDomain, checkSocketPathLength, ensurePrivateDir, socketPathFor } from './socket-path.js';
 import { SocketPort } from './socket-port.js';
+import { Supervisor, type HelperOptions, type SupervisedHelper } from './supervisor.js';
 
 export interface IpcServerOptions<C extends Contract = AnyContract> extends ServerCoreOptions<C> {
   /** Namespace of the socket; default "default". */
@@ -29,6 +30,7 @@ export class IpcServer<C extends Contract = AnyContract> extends ServerCore<C> {
   private readonly explicitPath: boolean;
   private readonly maxPendingWriteBytes: number;
   private listener: Server | undefined;
+  private supervisor: Supervisor | undefined;
   private listening = false;
   private settleReady!: { resolve: () => void; reject: (error: IpcError) => void };
   /** Settles when the first start() is listening; rejects with DOMAIN_IN_USE, SOCKET_PATH_TOO_LONG, UNSAFE_SOCKET_DIR, ... */
@@ -72,8 +74,16 @@ export class IpcServer<C extends Contract = AnyContract> extends ServerCore<C> {
     return this;
   }
 
-  /** Closes every connection and the socket, and removes the socket file. */
+  /** Starts a helper binary that connects back under `options.name` with its own token (see Supervisor). */
+  spawn(command: string, args: readonly string[], options: HelperOptions): SupervisedHelper {
+    this.supervisor ??= new Supervisor(this as unknown as IpcServer<AnyContract>, this.logger);
+    return this.supervisor.spawn(command, args, options);
+  }
+
+  /** Stops the helpers it spawned, closes every connection and the socket, and removes the socket file. */
   override async close(): Promise<void> {
+    // Helpers go first, while the server still answers: a helper may send its last words on SIGTERM.
+    await this.supervisor?.close();
     await super.close();
     const listener = this.listener;
     if (!listener) return;

@@ -1,0 +1,36 @@
+/**
+ * The main-process entry of ipcio (`ipcio/main`): the Node server, plus
+ * windows and utility processes as named peers. The only file of the bridge
+ * that loads Electron at run time; the logic beside it takes Electron's
+ * parts as arguments, so it runs in tests where no Electron binary exists.
+ */
+import { MessageChannelMain, utilityProcess, type BrowserWindow, type MessagePortMain, type WebContents } from 'electron';
+import type { Contract } from '../common/contract.js';
+import type { ServerCore } from '../common/server-core.js';
+import { bridgeUtility, type ForkedUtility, type UtilityOptions } from './utility-bridge.js';
+import { bridgeWindow, type AttachedWindow, type WindowOptions } from './window-bridge.js';
+
+export * from '../node/index.js';
+export type { AllowSpec } from './allow.js';
+export type { AttachedWindow, WindowOptions } from './window-bridge.js';
+export type { ForkedUtility, UtilityOptions } from './utility-bridge.js';
+export type { HelperOptions, SupervisedHelper } from '../node/supervisor.js';
+
+const createChannel = (): { port1: MessagePortMain; port2: MessagePortMain } => new MessageChannelMain();
+
+/** Makes a BrowserWindow (or a WebContents) a named peer of `server`; see bridgeWindow. */
+export function attachWindow<C extends Contract>(
+  server: ServerCore<C>,
+  window: BrowserWindow | WebContents,
+  options: WindowOptions<C>,
+): AttachedWindow {
+  return bridgeWindow(server, window, options, createChannel);
+}
+
+/** Forks `modulePath` as an Electron utility process that joins `server` as a named peer; see bridgeUtility. */
+export function forkUtility<C extends Contract>(server: ServerCore<C>, modulePath: string, options: UtilityOptions<C>): ForkedUtility {
+  return bridgeUtility(server, modulePath, options, {
+    fork: (path, args, forkOptions) => utilityProcess.fork(path, args, forkOptions),
+    createChannel,
+  });
+}
