@@ -77,6 +77,8 @@ export function restoreBinaryParts(message: Record<string, unknown>, parts: Bina
     }
     const last = path[path.length - 1] as string | number;
     checkKey(holder, last);
+    // Only a null placeholder may be filled: a path may not overwrite data, nor fill one slot twice.
+    if ((holder as Record<string | number, unknown>)[last] !== null) throw bad(`binary part path does not lead to a null placeholder`);
     (holder as Record<string | number, unknown>)[last] = blobs[index];
   });
 }
@@ -96,7 +98,7 @@ function checkKey(holder: unknown, key: string | number | undefined): void {
     }
     return;
   }
-  if (typeof key !== 'string' || FORBIDDEN_PATH_KEYS.has(key) || !Object.hasOwn(holder, key)) {
+  if (typeof key !== 'string' || Array.isArray(holder) || FORBIDDEN_PATH_KEYS.has(key) || !Object.hasOwn(holder, key)) {
     throw bad(`binary part path has a bad key ${JSON.stringify(key)}`);
   }
 }

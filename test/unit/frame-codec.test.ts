@@ -145,6 +145,9 @@ describe('frame codec', () => {
     ['bin past the end', '{"kind":"emit","cmd":"x","data":null,"bin":[{"path":["data"],"length":99}]}'],
     ['bin into the prototype', '{"kind":"emit","cmd":"x","data":{},"bin":[{"path":["data","__proto__"],"length":0}]}'],
     ['bin at a missing key', '{"kind":"emit","cmd":"x","data":{},"bin":[{"path":["data","nope"],"length":0}]}'],
+    ['bin overwriting a value', '{"kind":"emit","cmd":"x","data":1,"bin":[{"path":["data"],"length":0}]}'],
+    ['bin with a string index into an array', '{"kind":"emit","cmd":"x","data":[null],"bin":[{"path":["data","0"],"length":0}]}'],
+    ['two bin parts for one placeholder', '{"kind":"emit","cmd":"x","data":null,"bin":[{"path":["data"],"length":0},{"path":["data"],"length":0}]}'],
   ])('rejects %s with BAD_MESSAGE', (_label, json) => {
     const jsonBytes = new TextEncoder().encode(json);
     const frame = new Uint8Array(FRAME_HEADER_BYTES + jsonBytes.byteLength);

@@ -56,6 +56,8 @@ def _extract(value, path, blobs, bins):
         out = {}
         for key, item in value.items():
             key = _json_key(key)
+            if key in out:  # e.g. 1 and "1": one JSON key, two values
+                raise ValueError(f"object key {key!r} appears twice once converted to a string")
             path.append(key)
             out[key] = _extract(item, path, blobs, bins)
             path.pop()

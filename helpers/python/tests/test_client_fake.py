@@ -1,0 +1,279 @@
+"""Client behaviour against a scripted fake server (see fake_server.py)."""
+
+import os
+import queue
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from fake_server import FakeServer  # noqa: E402
+from ipcio import Client, IpcError  # noqa: E402
+from ipcio import client as client_module  # noqa: E402
+
+
+class FakeServerTest(unittest.TestCase):
+    def setUp(self):
+        self.server = FakeServer()
+        self.clients = []
+
+    def tearDown(self):
+        for c in self.clients:
+            c.close()
+        self.server.close()
+
+    def client(self, **kwargs):
+        kwargs.setdefault("name", "py")
+        kwargs.setdefault("token", "tok")
+        c = Client(socket_path=self.server.path, **kwargs)
+        self.clients.append(c)
+        return c
+
+    def connected(self, **kwargs):
+        """A client connected to the fake server, and the server's side of it."""
+        c = self.client(**kwargs)
+        result = {}
+        t = threading.Thread(target=lambda: result.update(zip(("peer", "hello"), self.server.handshake())))
+        t.start()
+        c.connect(timeout=5)
+        t.join()
+        return c, result["peer"], result["hello"]
+
+    def test_hello_and_welcome(self):
+        c = self.client()
+        c.add_handlers({"a": lambda call: 1})
+        t = threading.Thread(target=c.connect, kwargs={"timeout": 5})
+        t.start()
+        peer = self.server.accept()
+        hello = peer.recv()
+        self.assertEqual(hello, {"kind": "hello", "version": 1, "name": "py", "token": "tok", "commands": ["a"]})
+        peer.welcome(hello, name="py")
+        t.join()
+        self.assertTrue(c.connected)
+        self.assertEqual(c.name, "py")
+        c2 = self.client(name="py2", max_frame_size=5000)
+        t = threading.Thread(target=c2.connect, kwargs={"timeout": 5})
+        t.start()
+        peer2 = self.server.accept()
+        hello2 = peer2.recv()
+        self.assertEqual(hello2["maxFrameSize"], 5000)
+        peer2.welcome(hello2)
+        t.join()
+        self.assertEqual(c.session, "s1")
+        with self.assertRaises(IpcError) as ctx:
+            c.connect()
+        self.assertEqual(ctx.exception.code, "ALREADY_STARTED")
+
+    def test_fatal_refusal_is_raised_and_not_retried(self):
+        for code in ("AUTH_FAILED", "NAME_TAKEN", "PROTOCOL_VERSION"):
+            c = self.client()
+
+            def refuse():
+                peer = self.server.accept()
+                peer.recv()
+                peer.send({"kind": "error", "error": {"code": code, "message": "no"}, "fatal": True})
+                peer.close()
+            t = threading.Thread(target=refuse)
+            t.start()
+            with self.assertRaises(IpcError) as ctx:
+                c.connect(timeout=5)
+            t.join()
+            self.assertEqual(ctx.exception.code, code)
+            self.assertFalse(c.connected)
+            with self.assertRaises(queue.Empty):
+                self.server.accept(timeout=0.3)
+
+    def test_nothing_listening(self):
+        c = Client(socket_path=self.server.path + ".none")
+        with self.assertRaises(IpcError) as ctx:
+            c.connect(timeout=1)
+        self.assertEqual(ctx.exception.code, "DISCONNECTED")
+
+    def test_request_response_and_error(self):
+        c, peer, _ = self.connected()
+        out = {}
+        t = threading.Thread(target=lambda: out.update(r=c.request("sum", [1, 2])))
+        t.start()
+        req = peer.recv()
+        self.assertEqual((req["kind"], req["cmd"], req["data"]), ("request", "sum", [1, 2]))
+        peer.send({"kind": "response", "id": req["id"], "data": {"v": b"\x01"}})
+        t.join()
+        self.assertEqual(out["r"], {"v": b"\x01"})
+
+        t = threading.Thread(target=lambda: out.update(r=self._catch(lambda: c.request_from("x", "y"))))
+        t.start()
+        req = peer.recv()
+        self.assertEqual(req["to"], "x")
+        peer.send({"kind": "response", "id": req["id"],
+                   "error": {"code": "HANDLER_ERROR", "message": "m", "remoteCode": "E"}})
+        t.join()
+        self.assertEqual((out["r"].code, out["r"].message, out["r"].remote_code), ("HANDLER_ERROR", "m", "E"))
+
+    def test_timeout_sends_cancel(self):
+        c, peer, _ = self.connected()
+        start = time.monotonic()
+        with self.assertRaises(IpcError) as ctx:
+            c.request("slow", timeout=0.2)
+        self.assertEqual(ctx.exception.code, "TIMEOUT")
+        self.assertLess(time.monotonic() - start, 2)
+        req = peer.recv()
+        self.assertEqual(peer.recv(), {"kind": "cancel", "id": req["id"]})
+        peer.send({"kind": "response", "id": req["id"], "data": 1})  # late answer: ignored
+        self.assertTrue(c.connected)
+
+    def test_incoming_calls(self):
+        seen = queue.Queue()
+
+        def boom(call):
+            error = ValueError("bad value")
+            error.code = "E_BAD"
+            raise error
+
+        def slow(call):
+            seen.put(("slow started", call.data))
+            self.assertTrue(call.cancelled.wait(5))
+            seen.put("slow cancelled")
+            return "never sent"
+
+        c, peer, _ = self.connected()
+        c.add_handlers({"echo": lambda call: {"got": call.data, "from": call.client_name, "cmd": call["command"]},
+                        "boom": boom, "plain": lambda call: 1 / 0, "slow": slow,
+                        "note": lambda call: seen.put(("note", call.data))})
+        self.assertEqual(peer.recv(), {"kind": "commands", "commands": ["boom", "echo", "note", "plain", "slow"]})
+
+        peer.send({"kind": "request", "id": 5, "cmd": "slow", "data": 1, "from": "srv"})
+        self.assertEqual(seen.get(timeout=5), ("slow started", 1))
+        # the slow handler does not hold up the others
+        peer.send({"kind": "request", "id": 1, "cmd": "echo", "data": b"\x00", "from": "srv", "fromUuid": "u"})
+        self.assertEqual(peer.recv(), {"kind": "response", "id": 1,
+                                       "data": {"got": b"\x00", "from": "srv", "cmd": "echo"}})
+        peer.send({"kind": "request", "id": 2, "cmd": "boom"})
+        self.assertEqual(peer.recv()["error"], {"code": "HANDLER_ERROR", "message": "bad value", "remoteCode": "E_BAD"})
+        peer.send({"kind": "request", "id": 3, "cmd": "plain"})
+        self.assertEqual(peer.recv()["error"]["remoteCode"], "ZeroDivisionError")
+        peer.send({"kind": "request", "id": 4, "cmd": "nope"})
+        self.assertEqual(peer.recv()["error"]["code"], "NO_HANDLER")
+        peer.send({"kind": "emit", "cmd": "note", "data": "e"})
+        peer.send({"kind": "broadcast", "cmd": "note", "data": "b"})
+        got = {seen.get(timeout=5), seen.get(timeout=5)}
+        self.assertEqual(got, {("note", "e"), ("note", "b")})
+        peer.send({"kind": "cancel", "id": 5})
+        self.assertEqual(seen.get(timeout=5), "slow cancelled")
+        peer.send({"kind": "request", "id": 6, "cmd": "echo", "data": 6})
+        self.assertEqual(peer.recv()["id"], 6)  # and no response for 5 came before it
+
+    def test_frame_too_large_locally_keeps_the_connection(self):
+        c, peer, _ = self.connected(max_frame_size=None)
+        self.assertEqual(c.max_frame_size, 1 << 20)
+        with self.assertRaises(IpcError) as ctx:
+            c.emit("big", b"\0" * (1 << 20))
+        self.assertEqual(ctx.exception.code, "FRAME_TOO_LARGE")
+        c.emit("small", b"\0")
+        self.assertEqual(peer.recv()["cmd"], "small")
+        self.assertTrue(c.connected)
+
+    def test_drop_reconnect_queue_and_session(self):
+        c, peer, hello = self.connected()
+        failed = {}
+        t = threading.Thread(target=lambda: failed.update(e=self._catch(lambda: c.request("inflight"))))
+        t.start()
+        self.assertEqual(peer.recv()["cmd"], "inflight")
+        peer.close()
+        t.join(5)
+        self.assertEqual(failed["e"].code, "DISCONNECTED")
+        deadline = time.monotonic() + 5
+        while c.connected and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.assertFalse(c.connected)
+        self.server.stop_listening()  # let a few reconnect attempts fail
+        for i in range(5):
+            c.emit("queued", i)
+        queued_request = {}
+        t = threading.Thread(target=lambda: queued_request.update(r=c.request("later")))
+        t.start()
+        time.sleep(0.3)
+        self.server.listen()
+        peer2 = self.server.accept(timeout=5)
+        hello2 = peer2.recv()
+        self.assertEqual((hello2["name"], hello2["session"]), ("py", "s1"))
+        peer2.welcome(hello2, session="s2")
+        self.assertEqual([peer2.recv()["data"] for _ in range(5)], list(range(5)))
+        req = peer2.recv()
+        self.assertEqual(req["cmd"], "later")
+        peer2.send({"kind": "response", "id": req["id"], "data": "ok"})
+        t.join(5)
+        self.assertEqual(queued_request["r"], "ok")
+        self.assertEqual(c.session, "s2")
+
+    def test_no_reconnect(self):
+        c, peer, _ = self.connected(reconnect=False)
+        peer.close()
+        c._stopped.wait(5)
+        with self.assertRaises(IpcError) as ctx:
+            c.emit("x")
+        self.assertEqual(ctx.exception.code, "DISCONNECTED")
+        with self.assertRaises(queue.Empty):
+            self.server.accept(timeout=0.3)
+
+    def test_close_rejects_pending(self):
+        c, peer, _ = self.connected()
+        out = {}
+        t = threading.Thread(target=lambda: out.update(e=self._catch(lambda: c.request("x"))))
+        t.start()
+        peer.recv()
+        c.close()
+        t.join(5)
+        self.assertEqual(out["e"].code, "CLOSED")
+        with self.assertRaises(IpcError) as ctx:
+            c.emit("x")
+        self.assertEqual(ctx.exception.code, "CLOSED")
+        self.assertIsNone(peer.recv())
+
+    def test_queue_bound(self):
+        c = self.client()  # never connected: everything is queued
+        old = client_module.QUEUE_LIMIT
+        client_module.QUEUE_LIMIT = 3
+        try:
+            for i in range(3):
+                c.emit("x", i)
+            with self.assertRaises(IpcError) as ctx:
+                c.emit("x", 3)
+            self.assertEqual(ctx.exception.code, "QUEUE_FULL")
+        finally:
+            client_module.QUEUE_LIMIT = old
+
+    def test_default_queue_bound_is_10000(self):
+        c = self.client()
+        for i in range(10000):
+            c.emit("x")
+        with self.assertRaises(IpcError) as ctx:
+            c.emit("x")
+        self.assertEqual(ctx.exception.code, "QUEUE_FULL")
+
+    def test_handler_registration_rules(self):
+        c = self.client()
+        for bad in ("ipcio:x", "discover", "emit", "error", "handshake", "broadcast", "delivery"):
+            with self.assertRaises(IpcError) as ctx:
+                c.add_handlers({bad: print})
+            self.assertEqual(ctx.exception.code, "RESERVED_COMMAND")
+
+        @c.handler("a")
+        def a(call):
+            return 1
+        with self.assertRaises(IpcError) as ctx:
+            c.add_handlers({"a": print})
+        self.assertEqual(ctx.exception.code, "DUPLICATE_HANDLER")
+
+    @staticmethod
+    def _catch(fn):
+        try:
+            fn()
+        except IpcError as exc:
+            return exc
+        return None
+
+
+if __name__ == "__main__":
+    unittest.main()
