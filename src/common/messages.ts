@@ -42,6 +42,11 @@ export const RESERVED_COMMANDS: ReadonlySet<string> = new Set([
 /** Prefix of ipcio's own built-in commands (`ipcio:discover`). */
 export const INTERNAL_COMMAND_PREFIX = 'ipcio:';
 export const DISCOVER_COMMAND = `${INTERNAL_COMMAND_PREFIX}discover`;
+/**
+ * Request: makes the sender a monitor. The server then emits `ipcio:monitor` to it with
+ * `{from, to, kind, cmd, id}` (never the payload) for every message another peer sends.
+ */
+export const MONITOR_COMMAND = `${INTERNAL_COMMAND_PREFIX}monitor`;
 
 /** Where a binary value sat inside the message, and how many bytes follow for it. */
 export interface BinaryPart {

@@ -19,6 +19,7 @@ import { traceMessage, type Logger } from './logger.js';
 import {
   DISCOVER_COMMAND,
   MessageKind,
+  MONITOR_COMMAND,
   PROTOCOL_VERSION,
   type HelloMessage,
   type Message,
@@ -80,6 +81,15 @@ export class ServerCore<C extends Contract = AnyContract> {
   private readonly nameTokens = new Map<string, string>();
   private readonly handshakeTimeoutMs: number;
   private readonly uuid = uuidv4().replaceAll('-', '');
+  /** Peers that asked for `ipcio:monitor`: each gets a summary of every message others send. */
+  private readonly monitors = new Set<Peer>();
+  private readonly copyToMonitors = ({ from, message }: ServerEvents['message']): void => {
+    const m = message as Partial<{ to: string; cmd: string; id: number }>;
+    const data = { from, to: m.to, kind: message.kind, cmd: m.cmd, id: m.id };
+    for (const monitor of this.monitors) {
+      if (monitor.name !== from) this.sendTo(monitor, { kind: MessageKind.Emit, cmd: MONITOR_COMMAND, data, from: this.name, fromUuid: this.uuid });
+    }
+  };
   private closing = false;
   /** The seed's `server` in handler containers (the node:net Server on the Node side). */
   protected serverHandle: unknown = null;
@@ -342,6 +352,13 @@ export class ServerCore<C extends Contract = AnyContract> {
       this.sendTo(peer, { kind: MessageKind.Response, id: message.id, data: this.discover() });
       return;
     }
+    if (message.cmd === MONITOR_COMMAND) {
+      // Listen on the existing 'message' event only while someone monitors: no cost otherwise.
+      if (this.monitors.size === 0) this.events.on('message', this.copyToMonitors);
+      this.monitors.add(peer);
+      this.sendTo(peer, { kind: MessageKind.Response, id: message.id, data: null });
+      return;
+    }
     void this.answerRequest(peer, message, fields);
   }
 
@@ -413,6 +430,7 @@ export class ServerCore<C extends Contract = AnyContract> {
   private onPeerGone(peer: Peer, reason?: IpcError): void {
     if (this.peers.get(peer.name) !== peer) return;
     this.peers.delete(peer.name);
+    if (this.monitors.delete(peer) && this.monitors.size === 0) this.events.off('message', this.copyToMonitors);
     const gone = new IpcError(ErrorCode.DISCONNECTED, `client "${peer.name}" disconnected`);
     this.pending.rejectWhere(gone, (request) => request.tag === peer);
     this.calls.cancelAll(gone, peer.uuid);

@@ -1,0 +1,81 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from './exit-codes.js';
+import { parseJson } from './output.js';
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: false;
+}
+export type OptionSpecs = Record<string, OptionSpec>;
+
+/** Flags every subcommand takes: where the server is, who we are, and help. */
+export const COMMON_OPTIONS: OptionSpecs = {
+  domain: { type: 'string' },
+  socket: { type: 'string' },
+  token: { type: 'string' },
+  name: { type: 'string' },
+  verbose: { type: 'boolean', short: 'v' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+export const COMMON_HELP = `Common options:
+  --domain D      server domain (socket in the per-user directory); default "default"
+  --socket PATH   socket path; overrides --domain (env IPCIO_SOCKET when neither is given)
+  --token T       token the server requires (env IPCIO_TOKEN; the environment keeps it out of ps)
+  --name NAME     client name to connect as (default ipcio-cli-<pid>)
+  -v, --verbose   trace every message on stderr
+  -h, --help      this help`;
+
+export interface Parsed {
+  flags: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+/** node:util parseArgs, strict: an unknown flag is a usage error (exit 1), never silently ignored. */
+export function parse(args: string[], options: OptionSpecs): Parsed {
+  try {
+    const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
+    return { flags: values as Parsed['flags'], positionals };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+export function stringFlag(parsed: Parsed, name: string): string | undefined {
+  const value = parsed.flags[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** A positive whole number of milliseconds. */
+export function millisecondsFlag(parsed: Parsed, name: string, fallback: number): number {
+  const text = stringFlag(parsed, name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) throw new UsageError(`--${name} must be a positive number of milliseconds, not "${text}"`);
+  return value;
+}
+
+/** The optional JSON argument: absent means no data, `-` means read stdin to its end. */
+export async function jsonArgument(text: string | undefined): Promise<unknown> {
+  if (text === undefined) return undefined;
+  const source = text === '-' ? await readStdin() : text;
+  try {
+    return parseJson(source);
+  } catch (error) {
+    const where = text === '-' ? 'stdin' : 'the JSON argument';
+    throw new UsageError(`${where} is not valid JSON (${(error as Error).message}); quote it for the shell, e.g. '{"a":1}'`);
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function requirePositionals(parsed: Parsed, min: number, max: number, what: string): void {
+  const count = parsed.positionals.length;
+  if (count < min) throw new UsageError(`missing ${what}`);
+  if (count > max) throw new UsageError(`unexpected argument "${parsed.positionals[max]}"`);
+}

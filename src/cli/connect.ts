@@ -1,0 +1,57 @@
+import { IpcClient, IpcError, ErrorCode, type ClientHandlers, type AnyContract } from '../node/index.js';
+import { stringFlag, type Parsed } from './args.js';
+import { stderrLogger } from './output.js';
+
+export interface Connection {
+  client: IpcClient;
+  /** Errors the server sent that belong to no request (NO_SUCH_CLIENT for an emit, say), in order. */
+  errors: IpcError[];
+}
+
+/**
+ * Connects once, without reconnecting: a script wants a clear failure (exit 2)
+ * when there is no server, not a client retrying forever. The handshake is
+ * bounded by the client's handshake timeout.
+ */
+export async function connect(parsed: Parsed, handlers?: ClientHandlers<AnyContract, string>): Promise<Connection> {
+  const client = new IpcClient(
+    {
+      socketPath: stringFlag(parsed, 'socket'),
+      domain: stringFlag(parsed, 'domain'),
+      token: stringFlag(parsed, 'token'),
+      // Explicit, so a script run by a supervised helper does not take the helper's IPCIO_NAME.
+      name: stringFlag(parsed, 'name') ?? `ipcio-cli-${process.pid}`,
+      verbose: parsed.flags.verbose === true,
+      reconnect: false,
+      logger: stderrLogger,
+    },
+    handlers,
+  );
+  const errors: IpcError[] = [];
+  client.on('error', (error) => errors.push(error));
+  client.connect();
+  try {
+    await client.ready;
+  } catch (error) {
+    const failure = error as IpcError;
+    if (failure.code !== ErrorCode.DISCONNECTED) throw failure;
+    throw new IpcError(ErrorCode.DISCONNECTED, `cannot reach an ipcio server at ${client.socketPath} (${failure.message})`);
+  }
+  return { client, errors };
+}
+
+/** Resolves when the connection is lost, for the commands that run until then. */
+export function disconnected(client: IpcClient): Promise<IpcError> {
+  return new Promise((resolve) => {
+    client.on('disconnect', ({ reason }) => resolve(new IpcError(ErrorCode.DISCONNECTED, `the server closed the connection${reason ? `: ${reason.message}` : ''}`)));
+  });
+}
+
+/** Resolves with the signal's name at the first SIGINT or SIGTERM. */
+export function interrupted(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals) => resolve(signal);
+    process.once('SIGINT', on);
+    process.once('SIGTERM', on);
+  });
+}
