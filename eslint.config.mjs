@@ -46,6 +46,14 @@ export default tseslint.config(
     },
   },
   {
+    // Browser mode's page side: a plain web page, so neither Node nor Electron.
+    files: ['src/browser/**/*.ts', 'src/renderer/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', sandboxed('the page (browser mode)', [{ group: ['electron', 'electron/*', '**/electron-preload/*', '**/electron-main/*', '**/node/*', '**/main/*'], message: 'the page reaches the app only through window.ipcio.' }])],
+      'no-restricted-globals': ['error', { name: 'Buffer', message: 'the page has no Buffer.' }, { name: 'process', message: 'the page has no process.' }],
+    },
+  },
+  {
     files: ['src/electron-renderer/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', sandboxed('src/electron-renderer', [{ group: ['electron', 'electron/*', '../electron-preload/*'], message: 'the page reaches Electron only through window.ipcio.' }])],
