@@ -7,9 +7,9 @@ type Listener = (event: unknown) => void;
 
 /**
  * What the adapter needs of a message port. DOM ports and Node's worker_threads
- * ports have `addEventListener` (events carry `data`); Electron's
- * MessagePortMain and ParentPort only have `on`, and their events are
- * `{ data, ports }` too, so the payload is always `event.data`.
+ * ports have `addEventListener`, which is preferred (its events carry `data`;
+ * Node's `on('message')` would pass the bare value). Electron's MessagePortMain
+ * and ParentPort have only `on`/`off`, with `{ data, ports }` events.
  */
 export interface MessagePortLike {
   postMessage(message: unknown): void;
@@ -19,7 +19,6 @@ export interface MessagePortLike {
   removeEventListener?(type: 'message' | 'close', listener: Listener): void;
   on?(event: 'message' | 'close', listener: Listener): unknown;
   off?(event: 'message' | 'close', listener: Listener): unknown;
-  removeListener?(event: 'message' | 'close', listener: Listener): unknown;
 }
 
 /**
@@ -59,18 +58,19 @@ export class MessagePortPort implements Port {
     this.finish(reason);
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   private receive(data: unknown): void {
     if (this.closed) return;
     let message: Message;
     try {
       message = validateMessage(data);
     } catch (error) {
-      const failure = error instanceof IpcError ? error : new IpcError(ErrorCode.BAD_MESSAGE, String(error));
-      try {
-        this.port.postMessage({ kind: MessageKind.Error, error: failure.toWire(), fatal: true });
-      } catch {
-        // The far side is already gone.
-      }
+      // validateMessage throws BAD_MESSAGE; the far side learns why before the port closes, as on a socket.
+      const failure = error as IpcError;
+      this.send({ kind: MessageKind.Error, error: failure.toWire(), fatal: true });
       this.finish(failure);
       return;
     }
@@ -94,7 +94,6 @@ export class MessagePortPort implements Port {
 
   private unlisten(type: 'message' | 'close', listener: Listener): void {
     if (this.port.addEventListener) this.port.removeEventListener?.(type, listener);
-    else if (this.port.off) this.port.off(type, listener);
-    else this.port.removeListener?.(type, listener);
+    else this.port.off?.(type, listener);
   }
 }

@@ -6,13 +6,12 @@
  */
 import { MessageChannelMain, utilityProcess, type BrowserWindow, type MessagePortMain, type WebContents } from 'electron';
 import type { Contract } from '../common/contract.js';
-import type { ServerCore } from '../common/server-core.js';
 import { bridgeUtility, type ForkedUtility, type UtilityOptions } from './utility-bridge.js';
-import { bridgeWindow, type AttachedWindow, type WindowOptions } from './window-bridge.js';
+import { bridgeWindow, type AttachedWindow, type BridgeServer, type WindowOptions } from './window-bridge.js';
 
 export * from '../node/index.js';
 export type { AllowSpec } from './allow.js';
-export type { AttachedWindow, WindowOptions } from './window-bridge.js';
+export type { AttachedWindow, BridgeServer, WindowOptions } from './window-bridge.js';
 export type { ForkedUtility, UtilityOptions } from './utility-bridge.js';
 export type { HelperOptions, SupervisedHelper } from '../node/supervisor.js';
 
@@ -20,15 +19,15 @@ const createChannel = (): { port1: MessagePortMain; port2: MessagePortMain } => 
 
 /** Makes a BrowserWindow (or a WebContents) a named peer of `server`; see bridgeWindow. */
 export function attachWindow<C extends Contract>(
-  server: ServerCore<C>,
+  server: BridgeServer<C>,
   window: BrowserWindow | WebContents,
-  options: WindowOptions<C>,
+  options: NoInfer<WindowOptions<C>>,
 ): AttachedWindow {
   return bridgeWindow(server, window, options, createChannel);
 }
 
 /** Forks `modulePath` as an Electron utility process that joins `server` as a named peer; see bridgeUtility. */
-export function forkUtility<C extends Contract>(server: ServerCore<C>, modulePath: string, options: UtilityOptions<C>): ForkedUtility {
+export function forkUtility<C extends Contract>(server: BridgeServer<C>, modulePath: string, options: NoInfer<UtilityOptions<C>>): ForkedUtility {
   return bridgeUtility(server, modulePath, options, {
     fork: (path, args, forkOptions) => utilityProcess.fork(path, args, forkOptions),
     createChannel,

@@ -2,9 +2,8 @@ import type { ForkOptions, MessagePortMain, UtilityProcess } from 'electron';
 import { UTILITY_PORT_MESSAGE } from '../common/bridge-channels.js';
 import type { AnyContract, Contract } from '../common/contract.js';
 import { MessagePortPort } from '../common/message-port-port.js';
-import type { ServerCore } from '../common/server-core.js';
 import { allowPolicy, type AllowSpec } from './allow.js';
-import type { ChannelFactory } from './window-bridge.js';
+import type { BridgeServer, ChannelFactory } from './window-bridge.js';
 
 export interface UtilityOptions<C extends Contract = AnyContract> {
   /** The utility process's name as every peer addresses it. */
@@ -36,9 +35,9 @@ export interface ForkedUtility {
  * up from process.parentPort.
  */
 export function bridgeUtility<C extends Contract>(
-  server: ServerCore<C>,
+  server: BridgeServer<C>,
   modulePath: string,
-  options: UtilityOptions<C>,
+  options: NoInfer<UtilityOptions<C>>,
   deps: UtilityDeps,
 ): ForkedUtility {
   const child = deps.fork(modulePath, options.args ?? [], options.fork ?? {});

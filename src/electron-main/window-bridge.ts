@@ -5,6 +5,7 @@ import type { Logger } from '../common/logger.js';
 import { MessagePortPort } from '../common/message-port-port.js';
 import type { PeerPolicy } from '../common/peer.js';
 import type { ServerCore } from '../common/server-core.js';
+import type { IpcServer } from '../node/server.js';
 import { allowPolicy, type AllowSpec } from './allow.js';
 
 export interface WindowOptions<C extends Contract = AnyContract> {
@@ -27,6 +28,14 @@ export interface AttachedWindow {
   detach(): void;
 }
 
+/**
+ * Any server, with its contract type. IpcServer is named beside ServerCore
+ * because TypeScript infers C from a subclass only when the class itself
+ * appears; from ServerCore alone it would fall back to an untyped contract
+ * and stop checking `allow`.
+ */
+export type BridgeServer<C extends Contract> = IpcServer<C> | ServerCore<C>;
+
 export type ChannelFactory = () => { port1: MessagePortMain; port2: MessagePortMain };
 
 /**
@@ -45,9 +54,9 @@ export type ChannelFactory = () => { port1: MessagePortMain; port2: MessagePortM
  * ./index.ts); the tests pass worker_threads' MessageChannel.
  */
 export function bridgeWindow<C extends Contract>(
-  server: ServerCore<C>,
+  server: BridgeServer<C>,
   target: WebContents | Pick<BrowserWindow, 'webContents'>,
-  options: WindowOptions<C>,
+  options: NoInfer<WindowOptions<C>>,
   createChannel: ChannelFactory,
 ): AttachedWindow {
   const contents: WebContents = 'webContents' in target ? target.webContents : target;
@@ -74,6 +83,12 @@ export function bridgeWindow<C extends Contract>(
     const { port1, port2 } = createChannel();
     current = new MessagePortPort(port1);
     server.accept(current, policy);
+    if (current.isClosed) {
+      // The server is closed and refused it at once: stop answering rather than hand out dead ports forever.
+      port2.close();
+      detach();
+      return;
+    }
     (frame as WebFrameMain).postMessage(PORT_CHANNEL, null, [port2]);
   };
 

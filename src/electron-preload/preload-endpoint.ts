@@ -19,7 +19,7 @@ export interface IpcRendererLike {
 export function createPreloadEndpoint<C extends Contract = AnyContract, N extends string = string>(
   ipc: IpcRendererLike,
   options: ClientEndpointOptions<C, N> = {},
-  handlers?: ClientHandlers<C, N>,
+  handlers?: NoInfer<ClientHandlers<C, N>>,
 ): ClientEndpoint<C, N> {
   const mailbox = new PortMailbox<MessagePortLike>((stale) => stale.close());
   ipc.on(PORT_CHANNEL, (event) => {

@@ -4,9 +4,9 @@
  * functions that must run in the page's own world.
  *
  *   // renderer/ipcio.d.ts
- *   import type { IpcioWindow } from 'ipcio/renderer';
- *   import type { AppContract } from '../shared/contract';
- *   declare global { interface Window extends IpcioWindow<AppContract, 'main-window'> {} }
+ *   import type { RendererApi } from 'ipcio/renderer';
+ *   import type { App } from '../shared/contract';
+ *   declare global { interface Window { ipcio: RendererApi<App, 'main-window'> } }
  */
 import type { AnyContract, Contract } from '../common/contract.js';
 import type { BridgedSignal, RendererApi } from '../common/renderer-api.js';

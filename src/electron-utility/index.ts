@@ -25,7 +25,7 @@ export interface ParentPortLike {
  */
 export function connectFromUtility<C extends Contract = AnyContract, N extends string = string>(
   options: ClientEndpointOptions<C, N> = {},
-  handlers?: ClientHandlers<C, N>,
+  handlers?: NoInfer<ClientHandlers<C, N>>,
   parentPort: ParentPortLike | undefined = (process as { parentPort?: ParentPort }).parentPort,
 ): ClientEndpoint<C, N> {
   if (!parentPort) {

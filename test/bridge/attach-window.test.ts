@@ -158,6 +158,15 @@ describe('attachWindow with a fake webContents (no Electron binary here) and wor
     expect(contents.listenerCounts()).toEqual({ connect: 0, navigation: 0, gone: 0, destroyed: 0 });
   });
 
+  it('once the server is closed, a port request detaches the window instead of handing out dead ports', async () => {
+    const channels = recordingChannelFactory();
+    bridgeWindow(server, contents.asWebContents(), { name: 'win', allow: '*', origins: [ORIGIN], logger }, channels.create);
+    await server.close();
+    contents.requestPort();
+    expect(contents.mainFrame.posted).toHaveLength(0);
+    expect(contents.listenerCounts()).toEqual({ connect: 0, navigation: 0, gone: 0, destroyed: 0 });
+  });
+
   it('a window already destroyed is never attached', () => {
     contents.destroyed = true;
     bridgeWindow(server, contents as unknown as WebContents, { name: 'win', allow: '*', origins: [ORIGIN] }, recordingChannelFactory().create);

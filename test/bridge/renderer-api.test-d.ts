@@ -1,6 +1,11 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import type { Command } from '../../src/common/contract.js';
+import type { WebContents } from 'electron';
+import { defineContract, type Command } from '../../src/common/contract.js';
 import type { AllowSpec } from '../../src/electron-main/allow.js';
+import type { ChannelFactory } from '../../src/electron-main/window-bridge.js';
+import { bridgeWindow } from '../../src/electron-main/window-bridge.js';
+import { bridgeUtility, type UtilityDeps } from '../../src/electron-main/utility-bridge.js';
+import { IpcServer } from '../../src/node/server.js';
 import type { IpcioWindow, RendererApi } from '../../src/electron-renderer/index.js';
 
 /** The same kind of contract main and helpers use; the page's types come from it, never written twice. */
@@ -70,5 +75,20 @@ describe('the page API typed by the contract', () => {
     // @ts-expect-error a command the hasher does not handle
     const wrongClient: AllowSpec<App> = { clients: { hasher: ['selection'] } };
     void wrongClient;
+  });
+
+  it('checks attachWindow and forkUtility allow lists against the server\'s contract', () => {
+    const server = new IpcServer({ contract: defineContract<App>() });
+    const contents = {} as WebContents;
+    const channel = {} as ChannelFactory;
+    const deps = {} as UtilityDeps;
+    bridgeWindow(server, contents, { name: 'main-window', origins: ['app://main'], allow: { server: ['log'], clients: { hasher: ['hash'] } } }, channel);
+    bridgeUtility(server, 'u.js', { name: 'u', allow: { broadcasts: ['load'] } }, deps);
+    // @ts-expect-error the server has no such command
+    bridgeWindow(server, contents, { name: 'main-window', origins: [], allow: { server: ['nope'] } }, channel);
+    // @ts-expect-error the hasher has no such command
+    bridgeUtility(server, 'u.js', { name: 'u', allow: { clients: { hasher: ['selection'] } } }, deps);
+    // @ts-expect-error origins are required: no window is reachable from any page by default
+    bridgeWindow(server, contents, { name: 'main-window', allow: '*' }, channel);
   });
 });

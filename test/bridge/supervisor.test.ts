@@ -8,6 +8,7 @@ import { sleep, tempSocket, until } from '../support/temp-socket.js';
 
 const HELPER = fileURLToPath(new URL('./fixtures/supervised-helper.mjs', import.meta.url));
 const PARENT = fileURLToPath(new URL('./fixtures/supervisor-parent.mjs', import.meta.url));
+const PYTHON_HELPER = fileURLToPath(new URL('./fixtures/supervised_helper.py', import.meta.url));
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** process.kill(pid, 0) succeeds for a zombie too; one that exited but was not reaped yet is not running. */
@@ -52,6 +53,16 @@ describe('server.spawn: supervised helper processes (real child processes on the
     await until(() => lines.includes(`[worker] connected as worker pid ${helper.pid}`), 5000, 'the stdout line');
     helper.emit('note', 'hello');
     await until(() => lines.includes('[worker] note hello'), 5000, 'the note');
+  });
+
+  it('a helper in another language (Python, stdlib client) finds the same environment', async () => {
+    const { lines, logger } = lineLogger();
+    const helper = server.spawn('python3', [PYTHON_HELPER], { name: 'py', logger });
+    expect(await helper.request('whoami', undefined, { timeoutMs: 10_000 })).toEqual({ pid: helper.pid, name: 'py', lang: 'python' });
+    await until(() => lines.includes('[py] python helper connected'), 5000, 'the stdout line');
+    const pid = helper.pid as number;
+    await server.close();
+    expect(isRunning(pid)).toBe(false);
   });
 
   it('the helper\'s name takes its own token: nobody else can connect under it', async () => {
