@@ -242,10 +242,8 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
       this.reportOrReject(new IpcError(ErrorCode.CLOSED, 'client is closed'), request);
       return;
     }
-    if (this.online && this.queue.length === 0) {
-      this.write({ message, size: 0, request });
-      return;
-    }
+    // write() is false when the port closed under us (the server went away; its close is not seen yet): queue it then.
+    if (this.online && this.queue.length === 0 && this.write({ message, size: 0, request })) return;
     const size = estimateSize((message as { data?: unknown }).data);
     if (this.queue.length + 1 > this.queueLimit.messages || this.queuedBytes + size > this.queueLimit.bytes) {
       const error = new IpcError(
@@ -431,9 +429,15 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
       this.port?.send(response);
       traceMessage(this.logger, this.verbose, this.currentName, '->', this.serverName, response);
     } catch (error) {
+      // Closed under us (its close event not seen yet): the server answers the requester DISCONNECTED.
+      if (error instanceof IpcError && error.code === ErrorCode.CLOSED) return;
       // The result could not be sent (too large, say): the requester still gets an answer.
       const failure = error instanceof IpcError ? error : new IpcError(ErrorCode.BAD_MESSAGE, String(error));
-      this.port?.send({ kind: MessageKind.Response, id: message.id, error: failure.toWire() });
+      try {
+        this.port?.send({ kind: MessageKind.Response, id: message.id, error: failure.toWire() });
+      } catch {
+        // The connection went away meanwhile; the same DISCONNECTED applies.
+      }
     }
   }
 
