@@ -115,6 +115,7 @@ describe('server.spawn: supervised helper processes (real child processes on the
 
   it('closing the server leaves no helper running, SIGKILL for one that ignores SIGTERM', async () => {
     const { lines, logger } = lineLogger();
+    const exitListeners = process.listenerCount('exit');
     const polite = server.spawn(process.execPath, [HELPER], { name: 'polite', logger, restart: true });
     const stubborn = server.spawn(process.execPath, [HELPER, '--ignore-sigterm'], { name: 'stubborn', logger, restart: true, killGraceMs: 300 });
     await Promise.all([polite.request('whoami'), stubborn.request('whoami')]);
@@ -127,6 +128,8 @@ describe('server.spawn: supervised helper processes (real child processes on the
     expect(Date.now() - closedAt).toBeGreaterThanOrEqual(250);
     expect(pids.map(isRunning)).toEqual([false, false]);
     expect(lines).toContain('[stubborn] ignoring SIGTERM');
+    // The exit hook goes with the last helper.
+    expect(process.listenerCount('exit')).toBe(exitListeners);
     await held;
     // No restart after a stop, even with restart on.
     await sleep(400);
