@@ -23,6 +23,8 @@ export const FRAME_HEADER_BYTES = FRAME_LENGTH_BYTES + JSON_LENGTH_BYTES;
 /** Largest value a u32 length field can hold. */
 export const MAX_U32 = 0xffff_ffff;
 export const DEFAULT_MAX_FRAME_SIZE = 64 * 1024 * 1024;
+/** Largest first frame a server accepts: the hello, from a peer not yet authenticated. */
+export const MAX_HELLO_FRAME_SIZE = 256 * 1024;
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
@@ -57,6 +59,8 @@ const enum DecoderState {
 
 export interface FrameDecoderOptions {
   maxFrameSize: number;
+  /** A lower limit for the first frame only (a server's hello, before the token is checked); default maxFrameSize. */
+  maxFirstFrameSize?: number;
   /** Allocates the buffer a frame split across chunks is copied into (Node passes Buffer.allocUnsafe). */
   allocate?: (size: number) => Uint8Array;
 }
@@ -73,10 +77,13 @@ export class FrameDecoder {
   private bodyLength = 0;
   private jsonLength = 0;
   private readonly maxFrameSize: number;
+  /** The first frame's limit while it is still to come; undefined after. */
+  private firstFrameLimit: number | undefined;
   private readonly allocate: (size: number) => Uint8Array;
 
   constructor(options: FrameDecoderOptions) {
     this.maxFrameSize = options.maxFrameSize;
+    this.firstFrameLimit = options.maxFirstFrameSize;
     this.allocate = options.allocate ?? ((size) => new Uint8Array(size));
   }
 
@@ -116,11 +123,12 @@ export class FrameDecoder {
     const view = new DataView(header.buffer, header.byteOffset, FRAME_HEADER_BYTES);
     const frameLength = view.getUint32(0);
     const jsonLength = view.getUint32(FRAME_LENGTH_BYTES);
-    if (frameLength > this.maxFrameSize) {
+    const limit = Math.min(this.firstFrameLimit ?? this.maxFrameSize, this.maxFrameSize);
+    if (frameLength > limit) {
       throw new IpcError(
         ErrorCode.FRAME_TOO_LARGE,
-        `frame of ${frameLength} bytes exceeds the limit of ${this.maxFrameSize}`,
-        { data: { frameLength, maxFrameSize: this.maxFrameSize } },
+        `frame of ${frameLength} bytes exceeds the limit of ${limit}`,
+        { data: { frameLength, maxFrameSize: limit } },
       );
     }
     if (frameLength < JSON_LENGTH_BYTES || jsonLength > frameLength - JSON_LENGTH_BYTES) {
@@ -128,6 +136,7 @@ export class FrameDecoder {
     }
     this.bodyLength = frameLength - JSON_LENGTH_BYTES;
     this.jsonLength = jsonLength;
+    this.firstFrameLimit = undefined;
     this.state = DecoderState.ReadingBody;
     return true;
   }

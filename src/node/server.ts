@@ -3,6 +3,7 @@ import { chmodSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AnyContract, Contract } from '../common/contract.js';
 import { ErrorCode, IpcError } from '../common/errors.js';
+import { MAX_HELLO_FRAME_SIZE } from '../common/frame-codec.js';
 import { ServerCore, type ServerCoreOptions, type ServerHandlers } from '../common/server-core.js';
 import { checkEncoding } from './encoding.js';
 import { checkDomain, checkSocketPathLength, ensurePrivateDir, socketPathFor } from './socket-path.js';
@@ -94,7 +95,8 @@ export class IpcServer<C extends Contract = AnyContract> extends ServerCore<C> {
   }
 
   private onConnection(socket: Socket): void {
-    this.accept(new SocketPort(socket, { maxFrameSize: this.maxFrameSize, maxPendingWriteBytes: this.maxPendingWriteBytes }));
+    // Until its hello is accepted a peer is unauthenticated: its first frame may be a hello's size, no more.
+    this.accept(new SocketPort(socket, { maxFrameSize: this.maxFrameSize, maxFirstFrameSize: MAX_HELLO_FRAME_SIZE, maxPendingWriteBytes: this.maxPendingWriteBytes }));
   }
 
   private async listen(listener: Server): Promise<void> {

@@ -7,6 +7,8 @@ import type { Port, PortReceiver } from '../common/port.js';
 export interface SocketPortOptions {
   /** Largest frame accepted from the peer, checked from the header. */
   maxFrameSize: number;
+  /** A lower limit for the first frame (the server's: the hello of a peer not yet authenticated). */
+  maxFirstFrameSize?: number;
   /** Bytes the peer may leave unread before it is dropped with SLOW_CONSUMER. */
   maxPendingWriteBytes?: number;
 }
@@ -36,7 +38,11 @@ export class SocketPort implements Port {
     readonly socket: Socket,
     options: SocketPortOptions,
   ) {
-    this.decoder = new FrameDecoder({ maxFrameSize: options.maxFrameSize, allocate: (size) => Buffer.allocUnsafe(size) });
+    this.decoder = new FrameDecoder({
+      maxFrameSize: options.maxFrameSize,
+      maxFirstFrameSize: options.maxFirstFrameSize,
+      allocate: (size) => Buffer.allocUnsafe(size),
+    });
     this.maxPendingWriteBytes = options.maxPendingWriteBytes ?? Number.POSITIVE_INFINITY;
     socket.setNoDelay?.(true);
   }

@@ -1,0 +1,127 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { encodeFrame, FrameDecoder, MAX_HELLO_FRAME_SIZE } from '../../src/common/frame-codec.js';
+import type { Message } from '../../src/common/messages.js';
+import { IpcClient, IpcServer } from '../../src/node/index.js';
+import { headerOnly, RawPeer } from '../support/raw-peer.js';
+import { tempSocket, until } from '../support/temp-socket.js';
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const MiB = 1024 * 1024;
+
+/**
+ * One test per defect the reliability suites found, named after what it
+ * found, small and deterministic so it runs on every `npm test`.
+ */
+describe('regressions found by the reliability suites', () => {
+  let socket: ReturnType<typeof tempSocket>;
+  const cleanups: (() => Promise<void> | void)[] = [];
+
+  beforeEach(() => {
+    socket = tempSocket();
+  });
+
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    socket.cleanup();
+  });
+
+  /**
+   * A server that welcomes, then stops reading and half-closes when told: the
+   * client reads EOF and can no longer write, but its backlog keeps the socket
+   * from closing, so it still thinks it is online.
+   */
+  async function halfClosingServer(): Promise<{ half: (request?: Message) => void; close: () => Promise<void> }> {
+    const sockets: Socket[] = [];
+    const listener: Server = createServer((sock) => {
+      sockets.push(sock);
+      const decoder = new FrameDecoder({ maxFrameSize: 256 * MiB });
+      sock.on('error', () => undefined);
+      sock.on('data', (chunk) => {
+        for (const message of decoder.push(chunk)) {
+          if (message.kind !== 'hello') continue;
+          const welcome: Message = { kind: 'welcome', version: 1, name: message.name ?? 'x', uuid: '0'.repeat(32), session: 's', serverName: 'raw', maxFrameSize: 256 * MiB };
+          for (const piece of encodeFrame(welcome).chunks) sock.write(piece);
+          sock.pause();
+        }
+      });
+    });
+    await new Promise<void>((resolve) => listener.listen(socket.socketPath, resolve));
+    return {
+      half: (request) => {
+        for (const sock of sockets) {
+          if (request) for (const piece of encodeFrame(request).chunks) sock.write(piece);
+          sock.end();
+        }
+      },
+      close: async () => {
+        for (const sock of sockets) sock.destroy();
+        await new Promise<void>((resolve) => listener.close(() => resolve()));
+      },
+    };
+  }
+
+  it('kill -9 under load: an emit or request made after the server went away, before the client saw the close, is queued and delivered, not dropped', async () => {
+    const raw = await halfClosingServer();
+    const client = new IpcClient({ socketPath: socket.socketPath, name: 'c', logger: quiet, reconnect: { minMs: 10, maxMs: 50 } });
+    cleanups.push(() => client.close());
+    client.connect();
+    await client.ready;
+    client.emit('fill', new Uint8Array(16 * MiB)); // stays in the socket buffer: the server does not read
+    raw.half();
+    await until(() => !(client as unknown as { port: { socket: Socket } }).port.socket.writable, 2_000, 'the client to read EOF');
+    expect(client.connected).toBe(true); // not closed yet: the window the defect lived in
+    client.emit('seq', 1);
+    const answer = client.request('double', 21, { timeoutMs: 5_000 }); // it hung for good before the fix
+    await raw.close();
+    const seen: unknown[] = [];
+    const server = new IpcServer({ socketPath: socket.socketPath, logger: quiet }, { seq: ({ data }) => void seen.push(data), double: ({ data }) => (data as number) * 2 });
+    cleanups.push(() => server.close());
+    server.start();
+    expect(await answer).toBe(42);
+    await until(() => seen.length === 1, 5_000, 'the emit');
+    expect(seen).toEqual([1]);
+  });
+
+  it('half-open: a handler that answers on a connection closed under it does not crash the process with an unhandled rejection', async () => {
+    const raw = await halfClosingServer();
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown): void => void rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    cleanups.push(() => void process.off('unhandledRejection', onRejection));
+    let answered = false;
+    const client = new IpcClient({ socketPath: socket.socketPath, name: 'h', logger: quiet }, {
+      slow: () => new Promise((resolve) => setTimeout(() => {
+        answered = true;
+        resolve('late');
+      }, 100)),
+    });
+    cleanups.push(() => client.close());
+    client.connect();
+    await client.ready;
+    client.emit('fill', new Uint8Array(16 * MiB));
+    raw.half({ kind: 'request', id: 1, cmd: 'slow' });
+    await until(() => answered, 2_000, 'the handler to answer');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(rejections).toEqual([]);
+    await raw.close();
+  });
+
+  it('pre-hello memory: a first frame larger than a hello is refused from its header with FRAME_TOO_LARGE, whatever maxFrameSize is', async () => {
+    const server = new IpcServer({ socketPath: socket.socketPath, logger: quiet }); // maxFrameSize: the default 64 MiB
+    cleanups.push(() => server.close());
+    server.start();
+    await server.ready;
+    const stranger = await RawPeer.connect(socket.socketPath);
+    stranger.writeBytes(headerOnly(MAX_HELLO_FRAME_SIZE + 1, 100));
+    expect(await stranger.waitFor('error')).toMatchObject({ error: { code: 'FRAME_TOO_LARGE' }, fatal: true });
+    await stranger.waitClosed();
+    // Once welcomed, the peer's frames may be as large as maxFrameSize.
+    const known = await RawPeer.connect(socket.socketPath);
+    known.send({ kind: 'hello', version: 1, name: 'known' });
+    await known.waitFor('welcome');
+    known.send({ kind: 'request', id: 1, cmd: 'ipcio:discover', data: 'x'.repeat(4 * MiB) });
+    expect((await known.waitFor('response')).error).toBeUndefined();
+    known.destroy();
+  });
+});
