@@ -32,7 +32,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/common/**/*.ts'],
+    files: ['src/common/**/*.ts', 'src/shared/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { ...runtimeNeutral, paths: nodeBuiltins.map((name) => ({ name, message: 'src/common is runtime-neutral.' })) }],
       'no-restricted-globals': ['error', { name: 'Buffer', message: 'src/common is runtime-neutral: use Uint8Array.' }, { name: 'process', message: 'src/common is runtime-neutral.' }],

@@ -1,0 +1,81 @@
+/**
+ * The sidecar console's contract: every command main, the windows and the
+ * helpers exchange, in one place. Main and the renderer take their types
+ * from it; the helpers (JavaScript, Python) are checked by the e2e tests.
+ * Types only: nothing here exists at run time.
+ */
+import type { Command } from '../common/contract.js';
+
+export interface HashResult {
+  algorithm: 'sha256';
+  hex: string;
+  bytes: number;
+  source: string;
+}
+
+/** What the hasher emits to the window that asked, after each step of a long request. */
+export interface Progress {
+  job: string;
+  done: number;
+  total: number;
+  state: 'working' | 'done' | 'cancelled';
+}
+
+export interface LoadSample {
+  loadavg: [number, number, number];
+  cpus: number;
+  /** Seconds since the epoch. */
+  at: number;
+  pid: number;
+}
+
+export interface PeerNotice {
+  name: string;
+  kind: string;
+}
+
+export interface HelperStatus {
+  name: string;
+  /** undefined while it is down, between a kill and its restart. */
+  pid: number | undefined;
+  restarts: number;
+  language: 'node' | 'python';
+}
+
+export type AppMode = 'electron' | 'browser';
+
+/** Windows are named by main: window-1, window-2, ... */
+export type WindowName = `window-${number}`;
+
+export type AppContract = {
+  server: {
+    /** The caller's own name, and how the app runs. */
+    whoami: Command<undefined, { name: string; mode: AppMode }>;
+    /** Opens another window: Electron opens it; browser mode answers the URL for the page to open. */
+    newWindow: Command<undefined, { name: WindowName; url?: string }>;
+    helpers: Command<undefined, HelperStatus[]>;
+    /** SIGKILLs the helper's process; the supervisor restarts it. */
+    killHelper: Command<{ name: string }, { pid: number }>;
+  };
+  clients: {
+    hasher: {
+      hashText: Command<{ text: string }, HashResult>;
+      hashFile: Command<{ path: string }, HashResult>;
+      longHash: Command<{ job: string; megabytes: number }, HashResult>;
+    };
+    sysload: {
+      sample: Command<undefined, LoadSample>;
+      info: Command<undefined, { python: string; platform: string; pid: number }>;
+    };
+  } & {
+    [window: WindowName]: { progress: Command<Progress> };
+  };
+  broadcasts: {
+    load: LoadSample;
+    peerJoined: PeerNotice;
+    peerLeft: PeerNotice;
+  };
+};
+
+/** The helpers main supervises, by name. */
+export const HELPER_NAMES = ['hasher', 'sysload'] as const;
