@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IpcServer } from '../node/server.js';
 import type { SupervisedHelper } from '../node/supervisor.js';
@@ -44,6 +45,11 @@ export interface AppHelpers {
 export function spawnHelpers(server: IpcServer<AppContract>, root: string): AppHelpers {
   const running = new Map<string, { helper: SupervisedHelper; language: HelperStatus['language'] }>();
   for (const spec of specs(root)) {
+    // sysload imports the Python client from helpers/python; without it, it would only crash and be restarted forever.
+    if (spec.language === 'python' && !existsSync(join(root, 'helpers', 'python', 'ipcio', 'client.py'))) {
+      console.warn(`[sidecar console] not starting "${spec.name}": helpers/python/ipcio/client.py is missing`);
+      continue;
+    }
     const helper = server.spawn(spec.command, spec.args, { name: spec.name, restart: RESTART, cwd: root, env: spec.env });
     running.set(spec.name, { helper, language: spec.language });
   }

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { WindowNames } from '../../src/main/browser-mode/window-names.js';
+
+describe("browser mode's page names", () => {
+  it('names pages window-1, window-2, ... as Electron names its windows', () => {
+    const names = new WindowNames();
+    expect(names.forPage(undefined)).toBe('window-1');
+    expect(names.next()).toBe('window-2');
+    expect(names.forPage(undefined)).toBe('window-3');
+  });
+
+  it('gives a reloaded page its window name back, and never hands that number out again', () => {
+    const names = new WindowNames();
+    expect(names.forPage('window-7')).toBe('window-7');
+    expect(names.next()).toBe('window-8');
+  });
+
+  it("refuses any other name: a page cannot take a helper's", () => {
+    const names = new WindowNames();
+    for (const name of ['hasher', 'sysload', 'main', 'window-0', 'window-01', 'window-x', 'window-1 ', 'window-1234567']) {
+      expect(names.forPage(name)).toBe(false);
+    }
+  });
+});
