@@ -39,6 +39,11 @@ function cloneWithoutBinary(
 ): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (ArrayBuffer.isView(value)) {
+    // The receiver refuses such a path and closes the connection: refuse it here, where the caller can be told.
+    const key = path.find((step) => typeof step === 'string' && FORBIDDEN_PATH_KEYS.has(step));
+    if (key !== undefined) {
+      throw new IpcError(ErrorCode.INVALID_ARGUMENT, `binary data under the key "${key}" cannot be sent (path ${JSON.stringify(path)}): the protocol refuses __proto__, prototype and constructor in binary paths`);
+    }
     const bytes = value instanceof Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
     parts.push({ path: [...path], length: bytes.byteLength });
     blobs.push(bytes);

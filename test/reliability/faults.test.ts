@@ -440,6 +440,29 @@ describe('faults', () => {
     });
   });
 
+  it('unauthenticated peers announcing 64 MiB first frames are refused from the header: server memory stays flat', async () => {
+    const peers = scale(100, 1_000);
+    const server = await startServer({ socketPath: socket.socketPath }); // default maxFrameSize: 64 MiB
+    const baseline = await server.call<ServerMemory>('resetHwm');
+    const body = Buffer.alloc(4 * MiB, 0x5b); // "[[[[..." — would be JSON to parse, were it buffered
+    const { codes } = await flood(peers, (sock) => {
+      sock.write(headerOnly(64 * MiB, 64 * MiB - 4));
+      sock.write(body);
+    });
+    const memory = await server.call<ServerMemory>('memory');
+    expect(codes).toEqual({ FRAME_TOO_LARGE: peers });
+    const growth = memory.rssHwm - baseline.rssHwm;
+    // Before the fix, each of them could make the server buffer 64 MiB. What remains is read buffers
+    // that arrive during the one-second close grace, garbage the next collection frees.
+    expect(growth).toBeLessThan(scale(64, 128) * MiB);
+    reportFigures('faults/first frames of 64 MiB before hello', {
+      connections: peers,
+      bytesSentEach: '8 B header + 4 MiB',
+      refusedWith: 'FRAME_TOO_LARGE',
+      serverRssGrowthMiB: mib(growth),
+    });
+  });
+
   it('a peer that sends a header and stalls: before hello it is closed at the handshake timeout; after welcome it holds only what it sent', async () => {
     const server = await startServer({ socketPath: socket.socketPath, handshakeTimeoutMs: 500 });
     const bystander = fleet('by', 1);

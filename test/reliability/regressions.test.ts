@@ -124,4 +124,31 @@ describe('regressions found by the reliability suites', () => {
     expect((await known.waitFor('response')).error).toBeUndefined();
     known.destroy();
   });
+
+  it('fuzz/codec: binary data under a "constructor" key is refused by the sender with INVALID_ARGUMENT, not by the server closing the connection', async () => {
+    const server = new IpcServer({ socketPath: socket.socketPath, logger: quiet }, { double: ({ data }) => (data as number) * 2, save: () => 'saved' });
+    cleanups.push(() => server.close());
+    const serverErrors: string[] = [];
+    server.on('error', (error) => serverErrors.push(error.code));
+    server.start();
+    await server.ready;
+    const client = new IpcClient({ socketPath: socket.socketPath, name: 'c', logger: quiet });
+    cleanups.push(() => client.close());
+    const clientErrors: string[] = [];
+    client.on('error', (error) => clientErrors.push(error.code));
+    client.connect();
+    await client.ready;
+    for (const key of ['constructor', '__proto__', 'prototype']) {
+      const data = JSON.parse(`{"${key}": null}`) as Record<string, unknown>;
+      Object.defineProperty(data, key, { value: new Uint8Array([1, 2, 3]), enumerable: true });
+      await expect(client.request('save', data)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      client.emit('save', data);
+    }
+    expect(clientErrors).toEqual(['INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT']);
+    // The connection is intact, and the same bytes under an ordinary key go through.
+    expect(client.connected).toBe(true);
+    expect(await client.request('double', 2)).toBe(4);
+    expect(await client.request('save', { constructorBytes: new Uint8Array([1]) })).toBe('saved');
+    expect(serverErrors).toEqual([]);
+  });
 });
