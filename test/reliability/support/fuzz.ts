@@ -130,7 +130,11 @@ export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({
     op: fc.constant('insert' as const),
     at,
-    bytes: fc.oneof(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 8 }), fc.constantFrom(...invalidUtf8), fc.constantFrom([0x22], [0x5c, 0x75], [0x7b], [0x7d, 0x7b])),
+    bytes: fc.oneof(
+      fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 8 }),
+      fc.constantFrom(...invalidUtf8),
+      fc.constantFrom<number[]>([0x22], [0x5c, 0x75], [0x7b], [0x7d, 0x7b]),
+    ),
   }),
   // Header fields sit at offsets 0 and 4 of a frame: aim there half the time.
   fc.record({ op: fc.constant('u32' as const), at: fc.oneof(fc.constantFrom(0, 4), at), value: fc.oneof(fc.constantFrom(...interestingU32), fc.integer({ min: 0, max: 0xffff_ffff })) }),
