@@ -1,0 +1,78 @@
+// Conformance driver for the Node client (docs/CONFORMANCE.md): one op per
+// JSON line on stdin, one reply per line on stdout. Diagnostics go to stderr.
+import { createInterface } from 'node:readline';
+import { IpcClient } from '../../../dist/node/index.js';
+
+let client;
+const received = [];
+const errors = [];
+
+const fromTagged = (value) => {
+  if (Array.isArray(value)) return value.map(fromTagged);
+  if (typeof value !== 'object' || value === null) return value;
+  const keys = Object.keys(value);
+  if (keys.length === 1 && typeof value.$bytes === 'string') return Buffer.from(value.$bytes, 'base64');
+  return Object.fromEntries(keys.map((key) => [key, fromTagged(value[key])]));
+};
+
+const toTagged = (value) => {
+  if (value === undefined) return null;
+  if (value instanceof Uint8Array) return { $bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
+  if (Array.isArray(value)) return value.map(toTagged);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, toTagged(item)]));
+};
+
+const wireError = (error) => ({ code: error.code ?? 'DRIVER_ERROR', message: error.message ?? String(error), ...(error.remoteCode ? { remoteCode: error.remoteCode } : {}) });
+const requestOptions = (op) => (typeof op.timeoutMs === 'number' ? { timeoutMs: op.timeoutMs } : undefined);
+const stderrLogger = { debug: () => undefined, info: () => undefined, warn: console.error, error: console.error };
+
+/** Every handler records what it got; `echo` answers with the data, `fail` throws with the given code. */
+function handler(op) {
+  return ({ command, client_name, data }) => {
+    received.push({ command, from: client_name, data: toTagged(data) });
+    if (op.behavior === 'fail') throw Object.assign(new Error(op.message ?? 'failed'), { code: op.code });
+    return data;
+  };
+}
+
+const ops = {
+  async connect(op) {
+    client = new IpcClient({ socketPath: op.socket, name: op.name, token: op.token, maxFrameSize: op.maxFrameSize, reconnect: false, logger: stderrLogger });
+    client.on('error', (error) => errors.push({ code: error.code, message: error.message }));
+    client.connect();
+    await client.ready;
+    return { name: client.name };
+  },
+  emit: (op) => void (op.to === undefined ? client.emit(op.cmd, fromTagged(op.data)) : client.emitTo(op.to, op.cmd, fromTagged(op.data))),
+  request: async (op) => toTagged(await client.request(op.cmd, fromTagged(op.data), requestOptions(op))),
+  request_from: async (op) => toTagged(await client.requestFrom(op.to, op.cmd, fromTagged(op.data), requestOptions(op))),
+  broadcast: (op) => void client.broadcast(op.cmd, fromTagged(op.data)),
+  discover: () => client.discover(),
+  handle: (op) => void client.addHandlers({ [op.cmd]: handler(op) }),
+  received: () => [...received],
+  errors: () => [...errors],
+  close: async () => void (await client?.close()),
+};
+
+// One op at a time, in order, as the protocol of drivers requires.
+let queue = Promise.resolve();
+const lines = createInterface({ input: process.stdin });
+// stdin ending without a close op (the runner died): leave, closing the client.
+lines.on('close', () => void queue.then(() => client?.close()).then(() => process.exit(0)));
+lines.on('line', (line) => {
+  queue = queue.then(async () => {
+    const op = JSON.parse(line);
+    let reply;
+    try {
+      const run = ops[op.op];
+      if (!run) throw Object.assign(new Error(`unknown op ${op.op}`), { code: 'UNSUPPORTED_OP' });
+      const result = await run(op);
+      reply = { id: op.id, ok: true, ...(result === undefined ? {} : { result }) };
+    } catch (error) {
+      reply = { id: op.id, error: wireError(error) };
+    }
+    process.stdout.write(`${JSON.stringify(reply)}\n`);
+    if (op.op === 'close') process.exit(0);
+  });
+});
