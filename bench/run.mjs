@@ -1,0 +1,191 @@
+// Benchmark runner: ipcio against raw node:net (same framing and JSON; the
+// ceiling) and node-ipc 9.2.1. Every measurement starts a fresh server process
+// and fresh client process(es); implementations run interleaved within each
+// round, and the table reports medians over the rounds.
+//
+//   node bench/run.mjs [--quick] [--rounds=N] [--only=latency,small,json-1mib,binary-1mib,idle]
+//                      [--impls=raw,ipcio,node-ipc] [--pin=none|same|split] [--json=FILE] [--profile=DIR]
+//   BENCH_ROUNDS=N sets the number of rounds too; IPCIO_ENTRY=file:///.../dist/node/index.js
+//   measures another ipcio build; --profile writes a .cpuprofile per process (see profile-top.mjs).
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ask, killAll, nextMessage, sleep, startChild, stopChild, waitExit } from './lib/children.mjs';
+import { load, machine, revision } from './lib/machine.mjs';
+import { perRound, summarize, table, verdicts } from './lib/report.mjs';
+import { formatNumber } from './lib/stats.mjs';
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    only: { type: 'string' },
+    impls: { type: 'string' },
+    json: { type: 'string' },
+    profile: { type: 'string' },
+    pin: { type: 'string', default: 'none' },
+  },
+});
+
+const FULL = {
+  rounds: 5,
+  latency: { warmup: 2_000, requests: 20_000 },
+  small: { warmup: 20_000, total: 300_000, window: 5_000 },
+  'json-1mib': { warmup: 8, total: 128, window: 8 },
+  'binary-1mib': { warmup: 16, total: 512, window: 8 },
+  idle: { clients: 1_000, processes: 4, concurrency: 50, settleMs: 1_000 },
+};
+/**
+ * node-ipc moves 1 MiB messages 10-100x slower than the others, so it sends
+ * fewer of them (same window, so the same bytes in flight; a rate is a rate).
+ */
+const FEWER_FOR = { 'node-ipc': { 'json-1mib': { warmup: 2, total: 32 }, 'binary-1mib': { warmup: 2, total: 24 } } };
+const QUICK = {
+  rounds: 1,
+  latency: { warmup: 300, requests: 3_000 },
+  small: { warmup: 5_000, total: 50_000, window: 5_000 },
+  'json-1mib': { warmup: 2, total: 16, window: 8 },
+  'binary-1mib': { warmup: 4, total: 64, window: 8 },
+  idle: { clients: 1_000, processes: 4, concurrency: 50, settleMs: 500 },
+};
+const config = flags.quick ? QUICK : FULL;
+const rounds = Number(flags.rounds ?? process.env.BENCH_ROUNDS ?? config.rounds);
+const IMPLS = flags.impls ? flags.impls.split(',') : ['raw', 'ipcio', 'node-ipc'];
+const SCENARIOS = flags.only ? flags.only.split(',') : ['latency', 'small', 'json-1mib', 'binary-1mib', 'idle'];
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`bad number of rounds: ${rounds}`);
+/** CPU pinning of the server and client processes: none (the scheduler decides), split (CPU 0 and 1) or same (both on CPU 0). */
+const PINS = { none: {}, split: { server: 0, client: 1 }, same: { server: 0, client: 0 } };
+const pin = PINS[flags.pin];
+if (!pin) throw new Error(`--pin must be one of ${Object.keys(PINS).join(', ')}`);
+
+const here = (file) => fileURLToPath(new URL(file, import.meta.url));
+const SERVER = here('./server.mjs');
+const CLIENT = here('./client.mjs');
+const dir = `/tmp/ipcio-bench-${process.pid}`;
+
+function childArgv(role, impl, scenario, round) {
+  const argv = role === 'server' ? ['--expose-gc'] : [];
+  if (flags.profile) argv.push('--cpu-prof', `--cpu-prof-dir=${flags.profile}`, `--cpu-prof-name=${role}-${impl}-${scenario}-r${round}-${Date.now()}.cpuprofile`);
+  return argv;
+}
+
+async function startServer(impl, scenario, round) {
+  const socketPath = `${dir}/${impl}-${scenario}-${round}.sock`;
+  const server = startChild(SERVER, [impl, socketPath], childArgv('server', impl, scenario, round), pin.server);
+  await nextMessage(server, 'ready', 30_000);
+  return { server, socketPath };
+}
+
+/** One server process, one client process running the scenario. */
+async function runPair(impl, scenario, round) {
+  const { server, socketPath } = await startServer(impl, scenario, round);
+  try {
+    const params = { ...config[scenario], ...(flags.quick ? {} : FEWER_FOR[impl]?.[scenario]) };
+    const client = startChild(CLIENT, [impl, socketPath, scenario, JSON.stringify(params)], childArgv('client', impl, scenario, round), pin.client);
+    const { result } = await nextMessage(client, 'result', 300_000);
+    await waitExit(client);
+    return result;
+  } finally {
+    await stopChild(server);
+  }
+}
+
+const cpuOf = (prefix, r) => ({ [`${prefix}ClientCpuUs`]: r.clientCpuUsPerMessage, [`${prefix}ServerCpuUs`]: r.serverCpuUsPerMessage });
+const RESULT_TO_METRICS = {
+  latency: (r) => ({ latencyMedianUs: r.medianUs, latencyP99Us: r.p99Us, ...cpuOf('latency', r) }),
+  small: (r) => ({ msgsPerSecond: r.msgsPerSecond, ...cpuOf('small', r) }),
+  'json-1mib': (r) => ({ jsonMBps: r.mbPerSecond, ...cpuOf('json', r) }),
+  'binary-1mib': (r) => ({ binaryMBps: r.mbPerSecond, ...cpuOf('binary', r) }),
+};
+
+/** Server memory before and after 1,000 clients spread over several client processes connect and sit idle. */
+async function runIdle(impl, round) {
+  const params = config.idle;
+  const { server, socketPath } = await startServer(impl, 'idle', round);
+  const clients = [];
+  try {
+    await sleep(200);
+    const before = await ask(server, 'memory');
+    const perProcess = Math.ceil(params.clients / params.processes);
+    for (let offset = 0; offset < params.clients; offset += perProcess) {
+      const count = Math.min(perProcess, params.clients - offset);
+      const args = [impl, socketPath, 'idle', JSON.stringify({ count, offset, concurrency: params.concurrency })];
+      clients.push(startChild(CLIENT, args, childArgv('client', impl, 'idle', round), pin.client));
+    }
+    await Promise.all(clients.map((client) => nextMessage(client, 'connected', 120_000)));
+    const deadline = Date.now() + 30_000;
+    let connected = 0;
+    while ((connected = (await ask(server, 'connections')).count) < params.clients) {
+      if (Date.now() > deadline) throw new Error(`only ${connected} of ${params.clients} clients connected`);
+      await sleep(50);
+    }
+    await sleep(params.settleMs);
+    const after = await ask(server, 'memory');
+    return { idleRssMB: (after.rss - before.rss) / 1e6, idleHeapMB: (after.heapUsed - before.heapUsed) / 1e6, connected };
+  } finally {
+    await Promise.all(clients.map((client) => stopChild(client)));
+    await stopChild(server);
+  }
+}
+
+async function measure(impl, scenario, round) {
+  if (scenario === 'idle') return runIdle(impl, round);
+  return RESULT_TO_METRICS[scenario](await runPair(impl, scenario, round));
+}
+
+async function main() {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (flags.profile) mkdirSync(flags.profile, { recursive: true });
+  const info = machine();
+  console.log(`# ipcio benchmark\n`);
+  console.log(`machine: ${info.cores} cores, ${info.model}, ${info.ramGiB.toFixed(1)} GiB RAM, Node ${info.node}, ${info.platform}`);
+  console.log(`revision: ${revision(here('..'))}; load average at start: ${load()}`);
+  console.log(`command: node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trimEnd());
+  console.log(`mode: ${flags.quick ? 'quick' : 'full'}, ${rounds} round(s), order per round: ${SCENARIOS.join(' → ')}, each as ${IMPLS.join(', ')}; pinning: ${flags.pin}`);
+  console.log(`parameters: ${JSON.stringify(Object.fromEntries(SCENARIOS.map((s) => [s, config[s]])))}`);
+  if (!flags.quick) console.log(`fewer messages for: ${JSON.stringify(FEWER_FOR)}`);
+  console.log('');
+  const results = Object.fromEntries(IMPLS.map((impl) => [impl, []]));
+  const failures = [];
+  for (let round = 1; round <= rounds; round += 1) {
+    for (const scenario of SCENARIOS) {
+      for (const impl of IMPLS) {
+        const started = Date.now();
+        try {
+          const metrics = await measure(impl, scenario, round);
+          results[impl][round - 1] = { ...results[impl][round - 1], ...metrics };
+          const shown = Object.entries(metrics).filter(([key]) => !key.endsWith('CpuUs')).map(([k, v]) => `${k}=${formatNumber(v)}`).join(' ');
+          console.log(`round ${round}/${rounds}  ${scenario.padEnd(11)} ${impl.padEnd(8)} ${shown}  (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+        } catch (error) {
+          failures.push({ round, scenario, impl, error: String(error.message ?? error) });
+          console.log(`round ${round}/${rounds}  ${scenario.padEnd(11)} ${impl.padEnd(8)} FAILED: ${error.message ?? error}`);
+        }
+      }
+    }
+  }
+  console.log(`\nload average at end: ${load()}`);
+  const rows = summarize(results, IMPLS, SCENARIOS);
+  console.log(`\n## Medians over ${rounds} round(s); ratios are medians of per-round ratios to raw from the same round\n`);
+  console.log(table(rows.filter((row) => !row.metric.cpu), IMPLS));
+  const cpuRows = rows.filter((row) => row.metric.cpu);
+  if (cpuRows.length > 0) console.log(`\n## Where the time goes: CPU time (user + system) per message, medians\n\n${table(cpuRows, IMPLS)}`);
+  console.log(`\n## Per-round values\n\n${perRound(rows.filter((row) => !row.metric.cpu), IMPLS)}`);
+  const verdict = verdicts(rows, IMPLS);
+  if (verdict) console.log(`\n## ipcio against the issue's targets\n\n${verdict}`);
+  if (failures.length > 0) console.log(`\n## Failed runs\n\n${failures.map((f) => `- round ${f.round} ${f.scenario} ${f.impl}: ${f.error}`).join('\n')}`);
+  if (flags.json) writeFileSync(flags.json, JSON.stringify({ machine: info, rounds, config, results, failures }, null, 2));
+  return failures.length === 0 ? 0 : 1;
+}
+
+const cleanUp = () => {
+  killAll();
+  rmSync(dir, { recursive: true, force: true });
+};
+process.on('exit', cleanUp);
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    cleanUp();
+    process.exit(130);
+  });
+}
+process.exitCode = await main();
