@@ -85,7 +85,7 @@ async function runStep(step: Step, server: ScenarioServer, actors: Map<string, D
         return (error as Error).message; // no reply at all: the caller adds the driver's stderr
       }
     }
-    const difference = mismatch(expected, reply);
+    const difference = mismatch(expandRepeats(expected), reply);
     if (!difference) return undefined;
     if (Date.now() > deadline) return `${difference}\n  reply: ${JSON.stringify(reply).slice(0, 600)}`;
     await sleep(50);

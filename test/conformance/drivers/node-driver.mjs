@@ -6,6 +6,7 @@ import { IpcClient } from '../../../dist/node/index.js';
 let client;
 const received = [];
 const errors = [];
+const cancelled = [];
 
 const fromTagged = (value) => {
   if (Array.isArray(value)) return value.map(fromTagged);
@@ -27,11 +28,25 @@ const wireError = (error) => ({ code: error.code ?? 'DRIVER_ERROR', message: err
 const requestOptions = (op) => (typeof op.timeoutMs === 'number' ? { timeoutMs: op.timeoutMs } : undefined);
 const stderrLogger = { debug: () => undefined, info: () => undefined, warn: console.error, error: console.error };
 
-/** Every handler records what it got; `echo` answers with the data, `fail` throws with the given code. */
+/**
+ * Every handler records what it got. `echo` answers with the data, `fail` throws with the given code,
+ * `hang` answers only after 10 s and records the call in `cancelled` if its signal fires first.
+ */
 function handler(op) {
-  return ({ command, client_name, data }) => {
-    received.push({ command, from: client_name, data: toTagged(data) });
+  return ({ command, client_name, data, signal }) => {
+    const call = { command, from: client_name, data: toTagged(data) };
+    received.push(call);
     if (op.behavior === 'fail') throw Object.assign(new Error(op.message ?? 'failed'), { code: op.code });
+    if (op.behavior === 'hang') {
+      return new Promise((resolve) => {
+        const timer = setTimeout(resolve, 10_000, null);
+        signal.addEventListener('abort', () => {
+          cancelled.push(call);
+          clearTimeout(timer);
+          resolve(null);
+        }, { once: true });
+      });
+    }
     return data;
   };
 }
@@ -52,6 +67,7 @@ const ops = {
   handle: (op) => void client.addHandlers({ [op.cmd]: handler(op) }),
   received: () => [...received],
   errors: () => [...errors],
+  cancelled: () => [...cancelled],
   close: async () => void (await client?.close()),
 };
 

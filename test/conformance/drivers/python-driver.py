@@ -18,6 +18,7 @@ import ipcio  # noqa: E402  (the path above must come first)
 client = None
 received = []
 errors = []
+cancelled = []
 lock = threading.Lock()  # handlers run on the client's threads
 
 
@@ -50,11 +51,18 @@ class HandlerFailure(Exception):
 
 
 def make_handler(op):
+    """echo: return the data; fail: raise with the given code; hang: wait up to 10 s for a cancel."""
     def handle(call):
+        record = {"command": call.command, "from": call.client_name, "data": to_tagged(call.data)}
         with lock:
-            received.append({"command": call.command, "from": call.client_name, "data": to_tagged(call.data)})
+            received.append(record)
         if op.get("behavior") == "fail":
             raise HandlerFailure(op.get("message", "failed"), op.get("code"))
+        if op.get("behavior") == "hang":
+            if call.cancelled.wait(10):
+                with lock:
+                    cancelled.append(record)
+            return None
         return call.data
     return handle
 
@@ -99,12 +107,13 @@ OPS = {
     "handle": lambda op: client.add_handlers({op["cmd"]: make_handler(op)}),
     "received": lambda op: snapshot(received),
     "errors": lambda op: snapshot(errors),
+    "cancelled": lambda op: snapshot(cancelled),
     "close": lambda op: client.close() if client is not None else None,
 }
 
 
 # Ops that answer with a value: their reply always has "result", null included.
-VALUE_OPS = frozenset({"connect", "request", "request_from", "discover", "received", "errors"})
+VALUE_OPS = frozenset({"connect", "request", "request_from", "discover", "received", "errors", "cancelled"})
 
 
 def reply_for(op):
