@@ -39,11 +39,18 @@ function openWindow(server: IpcServer<AppContract>): WindowName {
   return name;
 }
 
-app.whenReady().then(async () => {
-  const started = await startSidecarServer({ mode: 'electron', openWindow: () => ({ name: openWindow(started.server) }) });
-  sidecar = started;
-  openWindow(started.server);
-});
+app
+  .whenReady()
+  .then(async () => {
+    const started = await startSidecarServer({ mode: 'electron', openWindow: () => ({ name: openWindow(started.server) }) });
+    sidecar = started;
+    openWindow(started.server);
+  })
+  .catch((error: { code?: string; message?: string }) => {
+    // DOMAIN_IN_USE above all: another sidecar console already runs on this socket.
+    console.error(`sidecar console could not start: ${error.code ?? 'ERROR'}: ${error.message ?? String(error)}`);
+    app.exit(1);
+  });
 
 app.on('window-all-closed', () => app.quit());
 

@@ -32,6 +32,10 @@ const sidecar = await startSidecarServer({
     const name = names.next();
     return { name, url: pageUrl(transport, name) };
   },
+}).catch((error: { code?: string; message?: string }) => {
+  // DOMAIN_IN_USE above all: another sidecar console already runs on this socket.
+  console.error(`sidecar console could not start: ${error.code ?? 'ERROR'}: ${error.message ?? String(error)}`);
+  process.exit(1);
 });
 const transport = await WebSocketTransport.listen(sidecar.server, {
   port: Number(process.env.SIDECAR_CONSOLE_PORT ?? 0),
