@@ -45,6 +45,11 @@ export class DriverSession {
     });
   }
 
+  /** SIGKILL: the client dies without closing its connection. */
+  kill(): void {
+    this.child.kill('SIGKILL');
+  }
+
   /** Asks the driver to close (if it is still running) and waits for it; kills it after 3 s. */
   async close(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
