@@ -1,6 +1,9 @@
 import { ErrorCode, IpcError } from './errors.js';
 import { MessageKind, type Message } from './messages.js';
 
+/** The smallest frame limit a peer may announce in its hello. */
+export const MIN_PEER_MAX_FRAME_SIZE = 1024;
+
 /**
  * Checks that a decoded value is a well-formed message before any routing code
  * trusts its fields. Everything from a peer passes here; anything off gets
@@ -18,7 +21,10 @@ export function validateMessage(value: unknown): Message {
       optionalString(m, 'token');
       optionalString(m, 'session');
       if (m.commands !== undefined) requireStringArray(m, 'commands');
-      if (m.maxFrameSize !== undefined) requireNumber(m, 'maxFrameSize');
+      // Below this the server could not even send its welcome or an error frame, and would close in silence.
+      if (m.maxFrameSize !== undefined && (!Number.isSafeInteger(m.maxFrameSize) || (m.maxFrameSize as number) < MIN_PEER_MAX_FRAME_SIZE)) {
+        throw bad(`hello: "maxFrameSize" must be an integer of at least ${MIN_PEER_MAX_FRAME_SIZE}`);
+      }
       break;
     case MessageKind.Welcome:
       requireNumber(m, 'version');

@@ -381,7 +381,9 @@ export class ServerCore<C extends Contract = AnyContract> {
     }
     const routed = { from: origin.name, fromUuid: origin.uuid };
     if (message.kind === MessageKind.Emit) {
-      this.sendTo(target, { kind: MessageKind.Emit, cmd: message.cmd, data: message.data, ...routed });
+      // As for an unknown target: the sender learns that its emit went nowhere (too large for the target, unencodable).
+      const failure = this.sendTo(target, { kind: MessageKind.Emit, cmd: message.cmd, data: message.data, ...routed });
+      if (failure && failure.code !== ErrorCode.CLOSED) this.answerError(origin, message, failure);
       return;
     }
     const routeId = this.pending.allocateId();

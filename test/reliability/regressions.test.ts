@@ -151,4 +151,44 @@ describe('regressions found by the reliability suites', () => {
     expect(await client.request('save', { constructorBytes: new Uint8Array([1]) })).toBe('saved');
     expect(serverErrors).toEqual([]);
   });
+
+  it('fuzz/live: a hello announcing a frame limit too small for the welcome is refused with BAD_MESSAGE, not left registered and closed in silence', async () => {
+    const server = new IpcServer({ socketPath: socket.socketPath, logger: quiet });
+    cleanups.push(() => server.close());
+    server.start();
+    await server.ready;
+    for (const maxFrameSize of [0, 1, 100, -1, 1.5]) {
+      const peer = await RawPeer.connect(socket.socketPath);
+      peer.send({ kind: 'hello', version: 1, name: `tiny-${maxFrameSize}`, maxFrameSize });
+      expect(await peer.waitFor('error')).toMatchObject({ error: { code: 'BAD_MESSAGE', message: expect.stringContaining('maxFrameSize') }, fatal: true });
+      await peer.waitClosed();
+    }
+    expect(server.clients()).toEqual([]);
+    const fine = await RawPeer.connect(socket.socketPath);
+    fine.send({ kind: 'hello', version: 1, name: 'fine', maxFrameSize: 1024 });
+    await fine.waitFor('welcome');
+    fine.destroy();
+  });
+
+  it('fuzz/live: an emit the server cannot re-encode for its target (nested 100,000 deep) is answered with an error to the sender', async () => {
+    const server = new IpcServer({ socketPath: socket.socketPath, logger: quiet });
+    cleanups.push(() => server.close());
+    server.start();
+    await server.ready;
+    const target = new IpcClient({ socketPath: socket.socketPath, name: 'target', logger: quiet }, { deep: () => undefined });
+    cleanups.push(() => target.close());
+    target.connect();
+    await target.ready;
+    const sender = await RawPeer.connect(socket.socketPath);
+    sender.send({ kind: 'hello', version: 1, name: 'sender' });
+    await sender.waitFor('welcome');
+    const json = `{"kind":"emit","cmd":"deep","to":"target","data":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    const body = new TextEncoder().encode(json);
+    sender.writeBytes(headerOnly(4 + body.byteLength, body.byteLength));
+    sender.writeBytes(body);
+    expect((await sender.waitFor('error')).error).toMatchObject({ code: 'BAD_MESSAGE', message: expect.stringContaining('Maximum call stack size exceeded') });
+    expect(sender.closed).toBe(false);
+    expect(target.connected).toBe(true);
+    sender.destroy();
+  });
 });
