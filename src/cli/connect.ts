@@ -35,6 +35,9 @@ export async function connect(parsed: Parsed, handlers?: ClientHandlers<AnyContr
   } catch (error) {
     const failure = error as IpcError;
     if (failure.code !== ErrorCode.DISCONNECTED) throw failure;
+    // The client reports the cause (HANDSHAKE_TIMEOUT, BAD_MESSAGE from something that is not ipcio) before it gives up.
+    const cause = errors.find((reported) => reported.code !== ErrorCode.DISCONNECTED);
+    if (cause) throw cause;
     throw new IpcError(ErrorCode.DISCONNECTED, `cannot reach an ipcio server at ${client.socketPath} (${failure.message})`);
   }
   return { client, errors };

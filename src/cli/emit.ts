@@ -33,7 +33,7 @@ ${COMMON_HELP}`,
       else client.emitTo(to, command, data);
       // The server handles one connection's messages in order: once this answer is back, any
       // error about the emit (NO_SUCH_CLIENT, NO_HANDLER) has arrived before it.
-      await client.discover();
+      await client.discover({ timeoutMs: 10_000 });
       const [failure] = errors;
       if (failure) throw failure;
       return ExitCode.OK;

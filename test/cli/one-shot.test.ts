@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { IpcClient, IpcServer, type HandlerContainer } from '../../src/node/index.js';
 import { tempSocket } from '../support/temp-socket.js';
@@ -41,7 +42,15 @@ describe('ipcio one-shot commands', () => {
     await server.ready;
     worker = new IpcClient(
       { socketPath: socket.socketPath, name: 'worker', token: 'sesame', logger: quietLogger },
-      { hash: ({ data }: HandlerContainer<unknown>) => `hash:${JSON.stringify(data)}`, note: ({ data, client_name }) => void workerGot.push({ data, from: client_name }) },
+      {
+        hash: ({ data }: HandlerContainer<unknown>) => `hash:${JSON.stringify(data)}`,
+        note: ({ data, client_name }) => void workerGot.push({ data, from: client_name }),
+        // Goes away in the middle of a request: the requester must hear DISCONNECTED.
+        vanish: () => {
+          setTimeout(() => void worker.close(), 50);
+          return new Promise(() => undefined);
+        },
+      },
     ).connect();
     await worker.ready;
   });
@@ -59,7 +68,7 @@ describe('ipcio one-shot commands', () => {
     expect(code).toBe(0);
     const found = JSON.parse(stdout) as { clients: string[]; commands: string[]; peers: Record<string, string[]> };
     expect(found.clients).toContain('worker');
-    expect(found.peers.worker).toEqual(['hash', 'note']);
+    expect(found.peers.worker).toEqual(['hash', 'note', 'vanish']);
     expect(found.commands).toEqual(expect.arrayContaining(['echo', 'fail']));
   });
 
@@ -98,6 +107,12 @@ describe('ipcio one-shot commands', () => {
     const noClient = await cli('request', '--to', 'ghost', 'hash');
     expect(noClient.code).toBe(3);
     expect(noClient.stderr).toMatch(/^NO_SUCH_CLIENT: /);
+  });
+
+  it('exits 3 with DISCONNECTED when the target client goes away mid-request (our own connection is fine)', async () => {
+    const { code, stderr } = await cli('request', '--to', 'worker', 'vanish');
+    expect(code).toBe(3);
+    expect(stderr).toMatch(/^DISCONNECTED: client "worker" disconnected/);
   });
 
   it('exits 4 on timeout, and the handler is cancelled', async () => {
@@ -166,6 +181,25 @@ describe('ipcio without a server', () => {
         expect(Date.now() - started).toBeLessThan(5000);
       }
     } finally {
+      socket.cleanup();
+    }
+  });
+
+  it('exits 2 after the handshake timeout when something listens but never welcomes', async () => {
+    const socket = tempSocket();
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(socket.socketPath, resolve));
+    try {
+      const [discovered, monitored] = await Promise.all([
+        runCli(['discover', '--socket', socket.socketPath]),
+        runCli(['monitor', '--socket', socket.socketPath]),
+      ]);
+      expect(discovered.code).toBe(2);
+      expect(discovered.stderr).toMatch(/^HANDSHAKE_TIMEOUT: no welcome/);
+      expect(monitored.code).toBe(2);
+      expect(monitored.stderr).toMatch(/^HANDSHAKE_TIMEOUT: no welcome/);
+    } finally {
+      silent.close();
       socket.cleanup();
     }
   });
