@@ -7,7 +7,7 @@ export interface PeerPolicy {
   /** Skip the token check: main created this port itself. */
   trusted?: boolean;
   /** Which commands this peer may call, emit or broadcast; anything else gets FORBIDDEN. */
-  allow?: (command: string, target: string | undefined) => boolean;
+  allow?: (command: string, target: string | undefined, kind: 'emit' | 'request' | 'broadcast') => boolean;
   /** A label for logs and discovery ("socket", "window", "utility"). */
   kind?: string;
 }

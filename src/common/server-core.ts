@@ -322,8 +322,8 @@ export class ServerCore<C extends Contract = AnyContract> {
     }
   }
 
-  private allowed(peer: Peer, message: Message & { cmd: string; to?: string }): boolean {
-    if (!peer.policy.allow || message.cmd === DISCOVER_COMMAND || peer.policy.allow(message.cmd, message.to)) return true;
+  private allowed(peer: Peer, message: Message & { kind: 'emit' | 'request' | 'broadcast'; cmd: string; to?: string }): boolean {
+    if (!peer.policy.allow || message.cmd === DISCOVER_COMMAND || peer.policy.allow(message.cmd, message.to, message.kind)) return true;
     const error = new IpcError(ErrorCode.FORBIDDEN, `"${peer.name}" may not ${message.kind} "${message.cmd}"`);
     this.answerError(peer, message, error);
     return false;

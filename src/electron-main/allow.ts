@@ -13,7 +13,7 @@ import type { PeerPolicy } from '../common/peer.js';
  */
 export type AllowSpec<C extends Contract = AnyContract> =
   | '*'
-  | ((command: string, target: string | undefined) => boolean)
+  | ((command: string, target: string | undefined, kind: 'emit' | 'request' | 'broadcast') => boolean)
   | {
       /** Commands of the server (main) itself. */
       server?: readonly (keyof C['server'] & string)[];
@@ -23,21 +23,19 @@ export type AllowSpec<C extends Contract = AnyContract> =
       broadcasts?: readonly (keyof C['broadcasts'] & string)[];
     };
 
-/**
- * The router's check for one peer. The router asks with the message's target
- * only, so a broadcast and an emit to the server are told apart by name alone:
- * a name listed under `server` may also be broadcast, and the reverse.
- */
+/** The router's check for one peer: broadcasts against `broadcasts`, the rest against their target's list. */
 export function allowPolicy<C extends Contract>(spec: AllowSpec<C>, serverName: string): PeerPolicy['allow'] {
   if (spec === '*') return undefined;
   if (typeof spec === 'function') return spec;
-  const own = new Set<string>([...(spec.server ?? []), ...(spec.broadcasts ?? [])]);
+  const server = new Set<string>(spec.server ?? []);
+  const broadcasts = new Set<string>(spec.broadcasts ?? []);
   const perClient = new Map<string, '*' | Set<string>>();
   for (const [client, commands] of Object.entries(spec.clients ?? {}) as [string, readonly string[] | '*' | undefined][]) {
     if (commands !== undefined) perClient.set(client, commands === '*' ? '*' : new Set(commands));
   }
-  return (command, target) => {
-    if (target === undefined || target === serverName) return own.has(command);
+  return (command, target, kind) => {
+    if (kind === 'broadcast') return broadcasts.has(command);
+    if (target === undefined || target === serverName) return server.has(command);
     const allowed = perClient.get(target);
     return allowed === '*' || (allowed?.has(command) ?? false);
   };

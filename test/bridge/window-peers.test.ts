@@ -171,6 +171,11 @@ describe('worker_threads MessageChannel standing in for MessageChannelMain: wind
     await win.waitFor((e) => e.event === 'error' && e.code === 'FORBIDDEN');
     await win.call('broadcast', 'tick', 'allowed');
     await hasher.waitFor((e) => e.event === 'received' && e.data === 'allowed');
+    // A broadcast name is not a server command, nor the reverse.
+    expect((await pageError(win.call('request', 'tick'))).message).toMatch(/^FORBIDDEN: "win" may not request "tick"/);
+    win.events.length = 0;
+    await win.call('broadcast', 'ping', 'not a broadcast');
+    await win.waitFor((e) => e.event === 'error' && e.code === 'FORBIDDEN');
     expect(hasher.events.some((e) => e.data === 'sneaky')).toBe(false);
     // Discovery is always allowed.
     expect((await win.call<{ clients: string[] }>('discover')).clients.sort()).toEqual(['hasher', 'win']);
