@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { socketPathFor } from '../node/index.js';
+import { checkSocketPathLength } from '../node/socket-path.js';
 import { UsageError } from './exit-codes.js';
 import { parseJson } from './output.js';
 
@@ -78,4 +80,17 @@ export function requirePositionals(parsed: Parsed, min: number, max: number, wha
   const count = parsed.positionals.length;
   if (count < min) throw new UsageError(`missing ${what}`);
   if (count > max) throw new UsageError(`unexpected argument "${parsed.positionals[max]}"`);
+}
+
+/** An environment variable, with an empty value counting as unset (`IPCIO_SOCKET= cmd` must not mean the path ""). */
+export function fromEnv(name: string): string | undefined {
+  return process.env[name] || undefined;
+}
+
+/** The same precedence as IpcClient: --socket, then --domain, then IPCIO_SOCKET, then the default domain. */
+export function resolveSocketPath(parsed: Parsed): string {
+  const domain = stringFlag(parsed, 'domain');
+  const path = stringFlag(parsed, 'socket') ?? (domain === undefined ? fromEnv('IPCIO_SOCKET') : undefined) ?? socketPathFor(domain ?? 'default');
+  checkSocketPathLength(path);
+  return path;
 }

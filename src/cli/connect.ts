@@ -1,5 +1,5 @@
 import { IpcClient, IpcError, ErrorCode, type ClientHandlers, type AnyContract } from '../node/index.js';
-import { stringFlag, type Parsed } from './args.js';
+import { fromEnv, resolveSocketPath, stringFlag, type Parsed } from './args.js';
 import { stderrLogger } from './output.js';
 
 export interface Connection {
@@ -16,9 +16,9 @@ export interface Connection {
 export async function connect(parsed: Parsed, handlers?: ClientHandlers<AnyContract, string>): Promise<Connection> {
   const client = new IpcClient(
     {
-      socketPath: stringFlag(parsed, 'socket'),
-      domain: stringFlag(parsed, 'domain'),
-      token: stringFlag(parsed, 'token'),
+      // Resolved here rather than by IpcClient, which would take an empty IPCIO_SOCKET or IPCIO_TOKEN as a value.
+      socketPath: resolveSocketPath(parsed),
+      token: stringFlag(parsed, 'token') ?? fromEnv('IPCIO_TOKEN'),
       // Explicit, so a script run by a supervised helper does not take the helper's IPCIO_NAME.
       name: stringFlag(parsed, 'name') ?? `ipcio-cli-${process.pid}`,
       verbose: parsed.flags.verbose === true,

@@ -1,6 +1,4 @@
-import { socketPathFor } from '../node/index.js';
-import { checkSocketPathLength } from '../node/socket-path.js';
-import { COMMON_HELP, requirePositionals, stringFlag, type Parsed } from './args.js';
+import { COMMON_HELP, fromEnv, requirePositionals, resolveSocketPath, stringFlag } from './args.js';
 import { interrupted } from './connect.js';
 import { ExitCode } from './exit-codes.js';
 import { startMonitor } from './monitor-session.js';
@@ -28,7 +26,7 @@ ${COMMON_HELP}`,
     const session = await startMonitor({
       socketPath,
       name: stringFlag(parsed, 'name') ?? `ipcio-monitor-${process.pid}`,
-      token: stringFlag(parsed, 'token') ?? process.env.IPCIO_TOKEN,
+      token: stringFlag(parsed, 'token') ?? fromEnv('IPCIO_TOKEN'),
       onSummary: printJsonLine,
     });
     printError(`ipcio: monitoring ${socketPath}`);
@@ -38,12 +36,3 @@ ${COMMON_HELP}`,
     throw outcome;
   },
 };
-
-/** The same precedence as IpcClient: --socket, then --domain, then IPCIO_SOCKET, then the default domain. */
-function resolveSocketPath(parsed: Parsed): string {
-  const explicit = stringFlag(parsed, 'socket');
-  const domain = stringFlag(parsed, 'domain');
-  const path = explicit ?? (domain === undefined ? process.env.IPCIO_SOCKET : undefined) ?? socketPathFor(domain ?? 'default');
-  checkSocketPathLength(path);
-  return path;
-}

@@ -1,5 +1,5 @@
 import { IpcServer } from '../node/index.js';
-import { COMMON_HELP, stringFlag, requirePositionals } from './args.js';
+import { COMMON_HELP, fromEnv, stringFlag, requirePositionals } from './args.js';
 import { interrupted } from './connect.js';
 import { ExitCode } from './exit-codes.js';
 import { printError, stderrLogger } from './output.js';
@@ -26,11 +26,11 @@ ${COMMON_HELP}`,
   options: {},
   async run(parsed) {
     requirePositionals(parsed, 0, 0, '');
-    const socketPath = stringFlag(parsed, 'socket') ?? (stringFlag(parsed, 'domain') === undefined ? process.env.IPCIO_SOCKET : undefined);
+    const socketPath = stringFlag(parsed, 'socket') ?? (stringFlag(parsed, 'domain') === undefined ? fromEnv('IPCIO_SOCKET') : undefined);
     const server = new IpcServer({
       domain: stringFlag(parsed, 'domain'),
       socketPath,
-      token: stringFlag(parsed, 'token') ?? process.env.IPCIO_TOKEN,
+      token: stringFlag(parsed, 'token') ?? fromEnv('IPCIO_TOKEN'),
       name: stringFlag(parsed, 'name'),
       verbose: parsed.flags.verbose === true,
       logger: stderrLogger,

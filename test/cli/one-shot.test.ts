@@ -185,6 +185,17 @@ describe('ipcio without a server', () => {
     }
   });
 
+  it('takes an empty IPCIO_SOCKET as unset and falls back to the default domain', async () => {
+    const socket = tempSocket();
+    try {
+      const { code, stderr } = await runCli(['discover'], { env: { IPCIO_SOCKET: '', IPCIO_TOKEN: '', XDG_RUNTIME_DIR: socket.dir } });
+      expect(code).toBe(2);
+      expect(stderr).toContain(`cannot reach an ipcio server at ${socket.dir}/ipcio/default.sock`);
+    } finally {
+      socket.cleanup();
+    }
+  });
+
   it('exits 2 after the handshake timeout when something listens but never welcomes', async () => {
     const socket = tempSocket();
     const silent = createServer(() => undefined);
