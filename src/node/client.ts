@@ -1,10 +1,11 @@
 import { createConnection } from 'node:net';
+import { dirname } from 'node:path';
 import type { AnyContract, Contract } from '../common/contract.js';
 import { ClientEndpoint, type ClientEndpointOptions, type ClientHandlers } from '../common/client-endpoint.js';
 import { DEFAULT_MAX_FRAME_SIZE } from '../common/frame-codec.js';
 import type { Port } from '../common/port.js';
 import { checkEncoding } from './encoding.js';
-import { checkDomain, checkSocketPathLength, socketPathFor } from './socket-path.js';
+import { checkDomain, checkPrivateDir, checkSocketPathLength, socketPathFor } from './socket-path.js';
 import { SocketPort } from './socket-port.js';
 
 export interface IpcClientOptions<C extends Contract, N extends string> extends ClientEndpointOptions<C, N> {
@@ -26,10 +27,13 @@ export class IpcClient<C extends Contract = AnyContract, N extends string = stri
   constructor(options: IpcClientOptions<C, N> = {}, handlers?: NoInfer<ClientHandlers<C, N>>) {
     checkEncoding(options.encoding);
     const env = process.env;
-    const socketPath = options.socketPath ?? (options.domain === undefined ? env.IPCIO_SOCKET : undefined) ?? socketPathFor(checkedDomain(options.domain));
+    const given = options.socketPath ?? (options.domain === undefined ? env.IPCIO_SOCKET : undefined);
+    const socketPath = given ?? socketPathFor(checkedDomain(options.domain));
     checkSocketPathLength(socketPath);
     const maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
-    super(() => openSocketPort(socketPath, maxFrameSize), {
+    // A path derived from the domain lives in the per-user directory: check it is still ours before each connect.
+    const privateDir = given === undefined && process.platform !== 'win32' ? dirname(socketPath) : undefined;
+    super(() => openSocketPort(socketPath, maxFrameSize, privateDir), {
       ...options,
       maxFrameSize,
       name: options.name ?? (env.IPCIO_NAME as N | undefined),
@@ -45,8 +49,9 @@ function checkedDomain(domain: string | undefined): string {
   return value;
 }
 
-function openSocketPort(path: string, maxFrameSize: number): Promise<Port> {
+function openSocketPort(path: string, maxFrameSize: number, privateDir: string | undefined): Promise<Port> {
   return new Promise((resolve, reject) => {
+    if (privateDir !== undefined) checkPrivateDir(privateDir); // throws UNSAFE_SOCKET_DIR: the promise rejects
     const socket = createConnection(path);
     socket.once('connect', () => {
       socket.off('error', reject);

@@ -1,5 +1,5 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { chmodSync, unlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AnyContract, Contract } from '../common/contract.js';
 import { ErrorCode, IpcError } from '../common/errors.js';
@@ -105,12 +105,20 @@ export class IpcServer<C extends Contract = AnyContract> extends ServerCore<C> {
       await listenOn(listener, this.socketPath);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-      // A socket file is there. A live server answers on it; a crashed one's file does not.
-      if (await answers(this.socketPath)) {
-        throw new IpcError(ErrorCode.DOMAIN_IN_USE, `a live ipcio server already listens on ${this.socketPath}`);
+      // A socket file is there. Servers starting at the same moment take turns (a lock beside it), so
+      // that one replaces a crashed server's file and the others then find it live, not unlink it in turn.
+      const unlock = process.platform === 'win32' ? () => undefined : await lockBeside(this.socketPath);
+      try {
+        // A live server answers on it; a crashed one's file does not.
+        if (await answers(this.socketPath)) throw domainInUse(this.socketPath);
+        removeIfPresent(this.socketPath);
+        await listenOn(listener, this.socketPath).catch((again: NodeJS.ErrnoException) => {
+          // Someone bound the free path in the moment it was free: that server is live.
+          throw again.code === 'EADDRINUSE' ? domainInUse(this.socketPath) : again;
+        });
+      } finally {
+        unlock();
       }
-      removeIfPresent(this.socketPath);
-      await listenOn(listener, this.socketPath);
     }
     if (process.platform !== 'win32') chmodSync(this.socketPath, OWNER_ONLY_SOCKET_MODE);
   }
@@ -127,7 +135,14 @@ function listenOn(listener: Server, path: string): Promise<void> {
   });
 }
 
-/** True when something accepts connections on the socket path. */
+function domainInUse(path: string): IpcError {
+  return new IpcError(ErrorCode.DOMAIN_IN_USE, `a live ipcio server already listens on ${path}`);
+}
+
+/**
+ * True unless the socket file is certainly dead: only "connection refused" (no listener) or a vanished
+ * file say so. EAGAIN means a live server's listen backlog is full; it must not be taken over.
+ */
 function answers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = createConnection(path);
@@ -135,8 +150,46 @@ function answers(path: string): Promise<boolean> {
       probe.destroy();
       resolve(true);
     });
-    probe.once('error', () => resolve(false));
+    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code !== 'ECONNREFUSED' && error.code !== 'ENOENT'));
   });
+}
+
+/** A lock older than this was left by a starter that died holding it (taking over takes milliseconds). */
+const STALE_LOCK_MS = 2000;
+
+/** Takes `<path>.lock` (an atomic mkdir), waiting while another starter holds it; returns the release. */
+async function lockBeside(path: string): Promise<() => void> {
+  const lock = `${path}.lock`;
+  for (;;) {
+    try {
+      mkdirSync(lock, { mode: 0o700 });
+      return () => {
+        try {
+          rmdirSync(lock);
+        } catch {
+          // Already gone; or not ours to remove, and then the next starter finds it stale.
+        }
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    let age = 0;
+    try {
+      age = Date.now() - statSync(lock).mtimeMs;
+    } catch {
+      continue; // released meanwhile
+    }
+    if (age > STALE_LOCK_MS) {
+      try {
+        rmdirSync(lock);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT') throw new IpcError(ErrorCode.LISTEN_FAILED, `cannot remove the stale lock ${lock}: ${code}`, { cause: error });
+      }
+      continue;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 20));
+  }
 }
 
 function removeIfPresent(path: string): void {

@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync } from 'node:fs';
+import { lstatSync, mkdirSync, type Stats } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, IpcError } from '../common/errors.js';
@@ -60,7 +60,22 @@ export function ensurePrivateDir(dir: string): void {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
-  const stats = lstatSync(dir);
+  checkPrivateDir(dir);
+}
+
+/**
+ * The ownership checks alone, for a client before it connects: a socket in a directory another user
+ * controls may be theirs, and the client would hand it its token. A missing directory passes (the
+ * connect then fails as for a server not started yet).
+ */
+export function checkPrivateDir(dir: string): void {
+  let stats: Stats;
+  try {
+    stats = lstatSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
   const uid = process.getuid?.();
   if (stats.isSymbolicLink()) throw unsafe(dir, 'is a symbolic link');
   if (!stats.isDirectory()) throw unsafe(dir, 'is not a directory');

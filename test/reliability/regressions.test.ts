@@ -1,4 +1,7 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { spawn } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, statSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeFrame, FrameDecoder, MAX_HELLO_FRAME_SIZE } from '../../src/common/frame-codec.js';
 import type { Message } from '../../src/common/messages.js';
@@ -190,5 +193,72 @@ describe('regressions found by the reliability suites', () => {
     expect(sender.closed).toBe(false);
     expect(target.connected).toBe(true);
     sender.destroy();
+  });
+
+  /** A socket file with nothing behind it, as a server killed with SIGKILL leaves. */
+  async function staleSocketAt(path: string): Promise<void> {
+    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((resolve) => child.stdout.once('data', resolve));
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+
+  it('security: servers started together on a stale socket: exactly one listens, the others get DOMAIN_IN_USE (none is left on an unlinked path)', async () => {
+    await staleSocketAt(socket.socketPath);
+    const servers = [0, 1, 2].map(() => new IpcServer({ socketPath: socket.socketPath, logger: quiet }, { who: () => 'answered' }));
+    cleanups.push(async () => void (await Promise.all(servers.map((s) => s.close()))));
+    const results = await Promise.all(servers.map((s) => s.start().ready.then(() => 'ready', (e: { code: string }) => e.code)));
+    expect(results.sort()).toEqual(['DOMAIN_IN_USE', 'DOMAIN_IN_USE', 'ready']);
+    const client = new IpcClient({ socketPath: socket.socketPath, name: 'c', logger: quiet, reconnect: false });
+    cleanups.push(() => client.close());
+    client.connect();
+    expect(await client.request('who')).toBe('answered');
+  });
+
+  it('security: a second server does not take over a live listener whose backlog is full (EAGAIN is not a dead socket)', async () => {
+    // A live listener that never accepts (its event loop is busy), with a backlog of one.
+    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen({ path: ${JSON.stringify(socket.socketPath)}, backlog: 1 }, () => { console.log('up'); for (;;); })`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    cleanups.push(() => void child.kill('SIGKILL'));
+    await new Promise((resolve) => child.stdout.once('data', resolve));
+    const queued: Socket[] = [];
+    cleanups.push(() => queued.forEach((s) => s.destroy()));
+    let eagain = false;
+    while (!eagain && queued.length < 100) {
+      const sock = createConnection(socket.socketPath);
+      queued.push(sock);
+      eagain = await new Promise<boolean>((resolve) => {
+        sock.once('connect', () => resolve(false));
+        sock.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'EAGAIN'));
+      });
+    }
+    expect(eagain).toBe(true);
+    const inode = statSync(socket.socketPath).ino;
+    const second = new IpcServer({ socketPath: socket.socketPath, logger: quiet });
+    cleanups.push(() => second.close());
+    await expect(second.start().ready).rejects.toMatchObject({ code: 'DOMAIN_IN_USE' });
+    expect(statSync(socket.socketPath).ino).toBe(inode);
+  });
+
+  it('security: a client refuses a socket directory another user owns or can write (UNSAFE_SOCKET_DIR) rather than hand its token to whoever listens there', async () => {
+    const saved = process.env.XDG_RUNTIME_DIR;
+    process.env.XDG_RUNTIME_DIR = socket.dir;
+    cleanups.push(() => {
+      if (saved === undefined) delete process.env.XDG_RUNTIME_DIR;
+      else process.env.XDG_RUNTIME_DIR = saved;
+    });
+    const dir = join(socket.dir, 'ipcio');
+    mkdirSync(dir, { mode: 0o700 });
+    const listener = createServer(() => undefined); // whoever prepared the directory listens in it
+    await new Promise<void>((resolve) => listener.listen(join(dir, 'd.sock'), resolve));
+    cleanups.push(() => new Promise<void>((resolve) => listener.close(() => resolve())));
+    for (const spoil of [() => chownSync(dir, 65534, 65534), () => chmodSync(dir, 0o770)]) {
+      spoil();
+      const client = new IpcClient({ domain: 'd', name: 'c', token: 'secret', logger: quiet, reconnect: false });
+      client.connect();
+      await expect(client.ready).rejects.toMatchObject({ code: 'UNSAFE_SOCKET_DIR' });
+      await client.close();
+      chownSync(dir, 0, 0);
+      chmodSync(dir, 0o700);
+    }
   });
 });
