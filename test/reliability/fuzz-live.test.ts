@@ -35,7 +35,7 @@ interface Outcome {
 }
 
 describe('fuzzing a live server over a real socket', () => {
-  const socket = tempSocket();
+  let socket: ReturnType<typeof tempSocket>;
   let server: Child;
   let bystanders: Child;
   let baseline: ServerMemory;
@@ -45,6 +45,7 @@ describe('fuzzing a live server over a real socket', () => {
   let serial = 0;
 
   beforeAll(async () => {
+    socket = tempSocket();
     server = await startServer({ socketPath: socket.socketPath, token: TOKEN, maxFrameSize: MAX_FRAME, handshakeTimeoutMs: 1_000 });
     bystanders = Child.start('rel-clients.mjs', { socketPath: socket.socketPath, prefix: 'by', count: 2, token: TOKEN }, { label: 'bystanders' });
     await bystanders.call('connect');

@@ -248,17 +248,25 @@ describe('regressions found by the reliability suites', () => {
     });
     const dir = join(socket.dir, 'ipcio');
     mkdirSync(dir, { mode: 0o700 });
-    const listener = createServer(() => undefined); // whoever prepared the directory listens in it
+    const accepted: Socket[] = [];
+    const listener = createServer((sock) => void accepted.push(sock)); // whoever prepared the directory listens in it
     await new Promise<void>((resolve) => listener.listen(join(dir, 'd.sock'), resolve));
-    cleanups.push(() => new Promise<void>((resolve) => listener.close(() => resolve())));
+    cleanups.push(() => {
+      for (const sock of accepted) sock.destroy();
+      return new Promise<void>((resolve) => listener.close(() => resolve()));
+    });
     for (const spoil of [() => chownSync(dir, 65534, 65534), () => chmodSync(dir, 0o770)]) {
       spoil();
-      const client = new IpcClient({ domain: 'd', name: 'c', token: 'secret', logger: quiet, reconnect: false });
-      client.connect();
-      await expect(client.ready).rejects.toMatchObject({ code: 'UNSAFE_SOCKET_DIR' });
-      await client.close();
-      chownSync(dir, 0, 0);
-      chmodSync(dir, 0o700);
+      const client = new IpcClient({ domain: 'd', name: 'c', token: 'secret', logger: quiet, reconnect: false, handshakeTimeoutMs: 500 });
+      try {
+        client.connect();
+        await expect(client.ready).rejects.toMatchObject({ code: 'UNSAFE_SOCKET_DIR' });
+      } finally {
+        await client.close();
+        chownSync(dir, 0, 0);
+        chmodSync(dir, 0o700);
+      }
     }
+    expect(accepted).toEqual([]); // nothing ever connected
   });
 });
