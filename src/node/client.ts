@@ -26,8 +26,9 @@ export class IpcClient<C extends Contract = AnyContract, N extends string = stri
 
   constructor(options: IpcClientOptions<C, N> = {}, handlers?: NoInfer<ClientHandlers<C, N>>) {
     checkEncoding(options.encoding);
-    const env = process.env;
-    const given = options.socketPath ?? (options.domain === undefined ? env.IPCIO_SOCKET : undefined);
+    // An empty variable counts as unset, as a shell's `IPCIO_NAME=` means.
+    const env = (key: string): string | undefined => process.env[key] || undefined;
+    const given = options.socketPath ?? (options.domain === undefined ? env('IPCIO_SOCKET') : undefined);
     const socketPath = given ?? socketPathFor(checkedDomain(options.domain));
     checkSocketPathLength(socketPath);
     const maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
@@ -36,8 +37,8 @@ export class IpcClient<C extends Contract = AnyContract, N extends string = stri
     super(() => openSocketPort(socketPath, maxFrameSize, privateDir), {
       ...options,
       maxFrameSize,
-      name: options.name ?? (env.IPCIO_NAME as N | undefined),
-      token: options.token ?? env.IPCIO_TOKEN,
+      name: options.name ?? (env('IPCIO_NAME') as N | undefined),
+      token: options.token ?? env('IPCIO_TOKEN'),
     }, handlers);
     this.socketPath = socketPath;
   }

@@ -139,3 +139,31 @@ describe('the seed API, kept and extended', () => {
     await server.close();
   });
 });
+
+describe('a client started by the supervisor', () => {
+  it('reads IPCIO_SOCKET, IPCIO_NAME and IPCIO_TOKEN, and treats empty ones as unset', async () => {
+    const socket = tempSocket();
+    const saved = { ...process.env };
+    try {
+      const server = new IpcServer({ socketPath: socket.socketPath, token: 't0k', logger: recordingLogger().logger }).start();
+      await server.ready;
+      Object.assign(process.env, { IPCIO_SOCKET: socket.socketPath, IPCIO_NAME: 'from-env', IPCIO_TOKEN: 't0k' });
+      const client = new IpcClient().connect();
+      await client.ready;
+      expect(server.clients()).toEqual(['from-env']);
+      await client.close();
+      Object.assign(process.env, { IPCIO_NAME: '', IPCIO_SOCKET: socket.socketPath });
+      const unnamed = new IpcClient().connect();
+      await unnamed.ready;
+      expect(unnamed.name).toMatch(/^[0-9a-f]{32}$/);
+      await unnamed.close();
+      await server.close();
+    } finally {
+      for (const key of ['IPCIO_SOCKET', 'IPCIO_NAME', 'IPCIO_TOKEN']) {
+        if (saved[key] === undefined) delete process.env[key];
+        else process.env[key] = saved[key];
+      }
+      socket.cleanup();
+    }
+  });
+});
