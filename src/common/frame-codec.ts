@@ -53,8 +53,8 @@ export function encodeFrame(message: Message): EncodedFrame {
 /*
  * Lengths are written and read byte by byte, not through a DataView: on a
  * small typed array, `new DataView(header.buffer)` first makes V8 move the
- * bytes off the JS heap, and that was a large share of encoding a small
- * message (see BENCHMARKS.md).
+ * bytes off the JS heap, about a fifth of the cost of encoding a small
+ * message on Node 20 (see BENCHMARKS.md).
  */
 function writeU32BE(bytes: Uint8Array, offset: number, value: number): void {
   bytes[offset] = value >>> 24;
