@@ -310,6 +310,8 @@ describe('faults', () => {
     }
     const baseline = await server.call<ServerMemory>('resetHwm');
     await server.call('startBroadcast', 2, 1, 256 * 1024);
+    // Besides the broadcasts (one buffer per tick, shared by its recipients), each reader gets data of its own.
+    for (let i = 0; i < sloths; i += 1) await server.call('feed', `sloth-${i}`, 2, 256 * 1024);
     await until(async () => ((await server.call<ServerStats>('stats')).disconnectReasons.SLOW_CONSUMER ?? 0) === sloths, 60_000, 'every sloth to be dropped');
     // Keep broadcasting a while after the drop: memory must come back, not keep growing.
     await new Promise((resolve) => setTimeout(resolve, scale(500, 5_000)));
@@ -325,6 +327,7 @@ describe('faults', () => {
       stalledReaders: sloths,
       pendingWriteBoundMiB: mib(bound),
       broadcastsOf256KiB: ticks,
+      ownFeedPerReader: '256 KiB every 2 ms',
       droppedWithSlowConsumer: sloths,
       bystanderBroadcastsReceived: ticks * 3,
       serverRssBaselineMiB: mib(baseline.rssHwm),
