@@ -55,8 +55,12 @@ export interface HandlerContainer<Data = unknown> {
   command: string;
   /** The sender's connection id (UUIDv4 without dashes). */
   uuid: string;
-  /** Fires when the requester cancels, times out or disconnects. */
-  signal: AbortSignal;
+  /**
+   * Fires when the requester cancels, times out or disconnects. A getter made
+   * on first read (an AbortController per message is costly), so a spread
+   * `{ ...container }` does not copy it; destructuring does.
+   */
+  readonly signal: AbortSignal;
   /** The seed's net.Socket of the connection, or null for peers that are not sockets. */
   socket: unknown;
   /** The seed's net.Server on the server side; null on clients. */
