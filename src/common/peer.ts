@@ -20,13 +20,4 @@ export interface Peer {
   readonly port: Port;
   readonly policy: PeerPolicy;
   commands: string[];
-  /** Requests this peer sent to another peer: its own id → the id the server used on the target. */
-  readonly forwardedOut: Map<number, number>;
-}
-
-/** A request the server passes from one peer to another and must answer back. */
-export interface ForwardedRequest {
-  origin: Peer;
-  originId: number;
-  target: Peer;
 }

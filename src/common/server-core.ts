@@ -26,7 +26,8 @@ import {
   type RequestMessage,
   type ResponseMessage,
 } from './messages.js';
-import type { ForwardedRequest, Peer, PeerPolicy } from './peer.js';
+import { ForwardedRequests, type ForwardedRequest } from './forwarded-requests.js';
+import type { Peer, PeerPolicy } from './peer.js';
 import { PendingRequests } from './pending-requests.js';
 import type { Port } from './port.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './client-endpoint.js';
@@ -73,7 +74,7 @@ export class ServerCore<C extends Contract = AnyContract> {
   protected readonly events = new EventDispatcher<ServerEvents>();
   private readonly peers = new Map<string, Peer>();
   private readonly connecting = new Set<Port>();
-  private readonly forwarded = new Map<number, ForwardedRequest>();
+  private readonly forwarded = new ForwardedRequests();
   private readonly registry = new HandlerRegistry();
   private readonly calls = new HandlerCalls(this.registry);
   private readonly pending: PendingRequests;
@@ -103,7 +104,7 @@ export class ServerCore<C extends Contract = AnyContract> {
     this.logger = options.logger ?? console;
     this.pending = new PendingRequests(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, (request) => {
       const peer = request.tag as Peer;
-      if (this.peers.get(peer.name) === peer) this.sendTo(peer, { kind: MessageKind.Cancel, id: request.id });
+      if (this.isConnected(peer)) this.sendTo(peer, { kind: MessageKind.Cancel, id: request.id });
     });
     this.registry.addAll(handlers);
   }
@@ -266,7 +267,7 @@ export class ServerCore<C extends Contract = AnyContract> {
       existing.port.close();
     }
     if (hello.maxFrameSize !== undefined) port.maxOutgoingFrameSize = hello.maxFrameSize;
-    const peer: Peer = { name, uuid, session, port, policy, commands: hello.commands ?? [], forwardedOut: new Map() };
+    const peer: Peer = { name, uuid, session, port, policy, commands: hello.commands ?? [] };
     this.connecting.delete(port);
     this.peers.set(name, peer);
     this.sendTo(peer, {
@@ -370,7 +371,7 @@ export class ServerCore<C extends Contract = AnyContract> {
     } catch (error) {
       response = { kind: MessageKind.Response, id: message.id, error: (error as IpcError).toWire() };
     }
-    if (this.peers.get(peer.name) === peer) this.respond(peer, response);
+    if (this.isConnected(peer)) this.respond(peer, response);
   }
 
   private forward(origin: Peer, message: Message & { kind: 'emit' | 'request' }, targetName: string): void {
@@ -386,13 +387,11 @@ export class ServerCore<C extends Contract = AnyContract> {
       if (failure && failure.code !== ErrorCode.CLOSED) this.answerError(origin, message, failure);
       return;
     }
-    const routeId = this.pending.allocateId();
-    this.forwarded.set(routeId, { origin, originId: message.id, target });
-    origin.forwardedOut.set(message.id, routeId);
-    const failure = this.sendTo(target, { kind: MessageKind.Request, id: routeId, cmd: message.cmd, data: message.data, ...routed });
+    const forwarded: ForwardedRequest = { routeId: this.pending.allocateId(), origin, originId: message.id, target };
+    this.forwarded.add(forwarded);
+    const failure = this.sendTo(target, { kind: MessageKind.Request, id: forwarded.routeId, cmd: message.cmd, data: message.data, ...routed });
     if (failure) {
-      this.forwarded.delete(routeId);
-      origin.forwardedOut.delete(message.id);
+      this.forwarded.remove(forwarded);
       this.answerError(origin, message, failure);
     }
   }
@@ -404,11 +403,9 @@ export class ServerCore<C extends Contract = AnyContract> {
   }
 
   private onResponse(peer: Peer, message: ResponseMessage): void {
-    const route = this.forwarded.get(message.id);
-    if (route && route.target === peer) {
-      this.forwarded.delete(message.id);
-      route.origin.forwardedOut.delete(route.originId);
-      if (this.peers.get(route.origin.name) === route.origin) this.respond(route.origin, { ...message, id: route.originId });
+    const forwarded = this.forwarded.takeAnswered(message.id, peer);
+    if (forwarded) {
+      if (this.isConnected(forwarded.origin)) this.respond(forwarded.origin, { ...message, id: forwarded.originId });
       return;
     }
     const own = this.pending.get(message.id);
@@ -418,38 +415,38 @@ export class ServerCore<C extends Contract = AnyContract> {
   }
 
   private onCancel(peer: Peer, id: number): void {
-    const routeId = peer.forwardedOut.get(id);
-    if (routeId === undefined) {
+    const forwarded = this.forwarded.takeCancelled(peer, id);
+    if (!forwarded) {
       this.calls.cancel(`${peer.uuid}:${id}`, new IpcError(ErrorCode.CANCELLED, `"${peer.name}" cancelled the request`));
       return;
     }
-    peer.forwardedOut.delete(id);
-    const route = this.forwarded.get(routeId);
-    this.forwarded.delete(routeId);
-    if (route && this.peers.get(route.target.name) === route.target) this.sendTo(route.target, { kind: MessageKind.Cancel, id: routeId });
+    if (this.isConnected(forwarded.target)) this.sendTo(forwarded.target, { kind: MessageKind.Cancel, id: forwarded.routeId });
   }
 
   private onPeerGone(peer: Peer, reason?: IpcError): void {
-    if (this.peers.get(peer.name) !== peer) return;
+    if (!this.isConnected(peer)) return;
     this.peers.delete(peer.name);
     if (this.monitors.delete(peer) && this.monitors.size === 0) this.events.off('message', this.copyToMonitors);
     const gone = new IpcError(ErrorCode.DISCONNECTED, `client "${peer.name}" disconnected`);
     this.pending.rejectWhere(gone, (request) => request.tag === peer);
     this.calls.cancelAll(gone, peer.uuid);
-    for (const [routeId, route] of [...this.forwarded]) {
-      if (route.target === peer) {
-        this.forwarded.delete(routeId);
-        route.origin.forwardedOut.delete(route.originId);
-        if (this.peers.get(route.origin.name) === route.origin) {
-          this.sendTo(route.origin, { kind: MessageKind.Response, id: route.originId, error: gone.toWire() });
+    for (const forwarded of this.forwarded.takeAllThrough(peer)) {
+      // The target went away: its requester gets DISCONNECTED. The origin went away: the target may stop working.
+      if (forwarded.target === peer) {
+        if (this.isConnected(forwarded.origin)) {
+          this.sendTo(forwarded.origin, { kind: MessageKind.Response, id: forwarded.originId, error: gone.toWire() });
         }
-      } else if (route.origin === peer) {
-        this.forwarded.delete(routeId);
-        if (this.peers.get(route.target.name) === route.target) this.sendTo(route.target, { kind: MessageKind.Cancel, id: routeId });
+      } else if (this.isConnected(forwarded.target)) {
+        this.sendTo(forwarded.target, { kind: MessageKind.Cancel, id: forwarded.routeId });
       }
     }
     if (reason && reason.code !== ErrorCode.DISCONNECTED && !this.closing) this.reportError(reason);
     this.events.dispatch('client-disconnected', { ...peerInfo(peer), reason }, (e) => this.logger.error(e));
+  }
+
+  /** False for a peer whose connection ended (or was replaced by a reconnect under its name). */
+  private isConnected(peer: Peer): boolean {
+    return this.peers.get(peer.name) === peer;
   }
 
   /** Sends to one peer; a failure (too large, slow consumer, closed) concerns that peer only and is returned. */
