@@ -1,4 +1,4 @@
-import { v4 as uuidv4 } from 'uuid';
+import { newId } from './ids.js';
 import { backoffDelayMs, DEFAULT_RECONNECT, type ReconnectOptions } from './backoff.js';
 import type {
   AnyContract,
@@ -108,7 +108,7 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
     // NoInfer: the contract type comes from `options.contract`, never guessed from the handlers.
     handlers?: NoInfer<ClientHandlers<C, N>>,
   ) {
-    this.currentName = options.name ?? uuidv4().replaceAll('-', '');
+    this.currentName = options.name ?? newId();
     this.verbose = options.verbose ?? false;
     this.token = options.token;
     this.maxFrameSize = options.maxFrameSize;

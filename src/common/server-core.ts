@@ -1,4 +1,3 @@
-import { v4 as uuidv4 } from 'uuid';
 import type {
   AnyContract,
   Contract,
@@ -26,6 +25,8 @@ import {
   type RequestMessage,
   type ResponseMessage,
 } from './messages.js';
+import { admit, type Admission } from './admission.js';
+import { newId } from './ids.js';
 import { ForwardedRequests, type ForwardedRequest } from './forwarded-requests.js';
 import type { Peer, PeerPolicy } from './peer.js';
 import { PendingRequests } from './pending-requests.js';
@@ -81,7 +82,7 @@ export class ServerCore<C extends Contract = AnyContract> {
   private readonly token: string | undefined;
   private readonly nameTokens = new Map<string, string>();
   private readonly handshakeTimeoutMs: number;
-  private readonly uuid = uuidv4().replaceAll('-', '');
+  private readonly uuid = newId();
   /** Peers that asked for `ipcio:monitor`: each gets a summary of every message others send. */
   private readonly monitors = new Set<Peer>();
   private readonly copyToMonitors = ({ from, message }: ServerEvents['message']): void => {
@@ -232,40 +233,19 @@ export class ServerCore<C extends Contract = AnyContract> {
 
   private handshake(port: Port, policy: PeerPolicy, message: Message): Peer | undefined {
     traceMessage(this.logger, this.verbose, this.name, '<-', '(connecting)', message);
-    if (message.kind !== MessageKind.Hello) {
-      this.refuse(port, new IpcError(ErrorCode.BAD_MESSAGE, `expected hello, got ${message.kind}`));
+    let admission: Admission;
+    try {
+      admission = admit(message, policy, { serverName: this.name, token: this.token, nameTokens: this.nameTokens, peers: this.peers });
+    } catch (error) {
+      this.refuse(port, error as IpcError);
       return undefined;
     }
-    const hello: HelloMessage = message;
-    if (hello.version !== PROTOCOL_VERSION) {
-      this.refuse(port, new IpcError(ErrorCode.PROTOCOL_VERSION, `protocol version ${hello.version} is not supported (server speaks ${PROTOCOL_VERSION})`));
-      return undefined;
+    const { name, uuid, session, replaces } = admission;
+    if (replaces) {
+      this.onPeerGone(replaces, new IpcError(ErrorCode.DISCONNECTED, 'replaced by a reconnect of the same client'));
+      replaces.port.close();
     }
-    // A name reserved for a supervised helper takes that helper's own token instead of the server's.
-    const claimed = policy.name ?? hello.name;
-    const expectedToken = (claimed === undefined ? undefined : this.nameTokens.get(claimed)) ?? this.token;
-    if (!policy.trusted && expectedToken !== undefined && hello.token !== expectedToken) {
-      this.refuse(port, new IpcError(ErrorCode.AUTH_FAILED, hello.token === undefined ? 'this server requires a token' : 'wrong token'));
-      return undefined;
-    }
-    const uuid = uuidv4().replaceAll('-', '');
-    const name = policy.name ?? hello.name ?? uuid;
-    if (!isValidPeerName(name) || name === this.name) {
-      this.refuse(port, new IpcError(ErrorCode.BAD_MESSAGE, `"${name}" cannot be a client name`));
-      return undefined;
-    }
-    const existing = this.peers.get(name);
-    let session = uuidv4().replaceAll('-', '');
-    if (existing) {
-      // Its own earlier connection, not yet noticed dead: the session proves it is the same client.
-      if (hello.session === undefined || hello.session !== existing.session) {
-        this.refuse(port, new IpcError(ErrorCode.NAME_TAKEN, `the name "${name}" is taken by a connected client`));
-        return undefined;
-      }
-      session = existing.session;
-      this.onPeerGone(existing, new IpcError(ErrorCode.DISCONNECTED, 'replaced by a reconnect of the same client'));
-      existing.port.close();
-    }
+    const hello = message as HelloMessage;
     if (hello.maxFrameSize !== undefined) port.maxOutgoingFrameSize = hello.maxFrameSize;
     const peer: Peer = { name, uuid, session, port, policy, commands: hello.commands ?? [] };
     this.connecting.delete(port);
@@ -479,9 +459,4 @@ function peerInfo(peer: Peer): PeerInfo {
 
 function noSuchClient(name: string): IpcError {
   return new IpcError(ErrorCode.NO_SUCH_CLIENT, `no client named "${name}" is connected`);
-}
-
-/** Names travel in logs and discovery: keep them printable and bounded. */
-function isValidPeerName(name: string): boolean {
-  return name.length > 0 && name.length <= 128 && !/[\u0000-\u001f\u007f]/.test(name);
 }

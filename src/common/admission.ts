@@ -1,0 +1,54 @@
+import { ErrorCode, IpcError } from './errors.js';
+import { MessageKind, PROTOCOL_VERSION, type Message } from './messages.js';
+import { newId } from './ids.js';
+import type { Peer, PeerPolicy } from './peer.js';
+
+export interface AdmissionRules {
+  serverName: string;
+  /** The server-wide token, if any. */
+  token: string | undefined;
+  /** Names reserved for supervised helpers, each with its own token. */
+  nameTokens: ReadonlyMap<string, string>;
+  peers: ReadonlyMap<string, Peer>;
+}
+
+export interface Admission {
+  name: string;
+  uuid: string;
+  session: string;
+  /** The same client's earlier connection, which this one replaces. */
+  replaces?: Peer;
+}
+
+/**
+ * Decides whether a connection's first message lets it in, and under which
+ * name and session. Throws the IpcError to refuse it with: BAD_MESSAGE,
+ * PROTOCOL_VERSION, AUTH_FAILED or NAME_TAKEN.
+ */
+export function admit(message: Message, policy: PeerPolicy, rules: AdmissionRules): Admission {
+  if (message.kind !== MessageKind.Hello) throw new IpcError(ErrorCode.BAD_MESSAGE, `expected hello, got ${message.kind}`);
+  if (message.version !== PROTOCOL_VERSION) {
+    throw new IpcError(ErrorCode.PROTOCOL_VERSION, `protocol version ${message.version} is not supported (server speaks ${PROTOCOL_VERSION})`);
+  }
+  // A name reserved for a supervised helper takes that helper's own token instead of the server's.
+  const claimed = policy.name ?? message.name;
+  const expectedToken = (claimed === undefined ? undefined : rules.nameTokens.get(claimed)) ?? rules.token;
+  if (!policy.trusted && expectedToken !== undefined && message.token !== expectedToken) {
+    throw new IpcError(ErrorCode.AUTH_FAILED, message.token === undefined ? 'this server requires a token' : 'wrong token');
+  }
+  const uuid = newId();
+  const name = claimed ?? uuid;
+  if (!isValidPeerName(name) || name === rules.serverName) throw new IpcError(ErrorCode.BAD_MESSAGE, `"${name}" cannot be a client name`);
+  const existing = rules.peers.get(name);
+  if (!existing) return { name, uuid, session: newId() };
+  // Its own earlier connection, not yet noticed dead: the session proves it is the same client.
+  if (message.session === undefined || message.session !== existing.session) {
+    throw new IpcError(ErrorCode.NAME_TAKEN, `the name "${name}" is taken by a connected client`);
+  }
+  return { name, uuid, session: existing.session, replaces: existing };
+}
+
+/** Names travel in logs and discovery: keep them printable and bounded. */
+function isValidPeerName(name: string): boolean {
+  return name.length > 0 && name.length <= 128 && !/[\u0000-\u001f\u007f]/.test(name);
+}
