@@ -291,7 +291,7 @@ describe('faults', () => {
     }
     expect(maxMs).toBeLessThan(1_000);
     reportFigures('faults/kill -9 of a helper mid-request', { rounds, requestsInFlight: rejected, rejectedDisconnected: rejected, maxMsKillToReject: maxMs });
-  });
+  }, scale(30_000, 600_000));
 
   it('a client that stops reading: dropped with SLOW_CONSUMER, server memory bounded, bystanders get every broadcast', async () => {
     // Short: one reader and a 16 MiB bound. Soak: five at once, with the default bound (maxFrameSize + 16 MiB = 80 MiB).
@@ -334,7 +334,7 @@ describe('faults', () => {
       serverRssHwmMiB: mib(memory.rssHwm),
       serverRssGrowthMiB: mib(growth),
     });
-  });
+  }, scale(30_000, 600_000));
 
   /** Connects a raw socket, retrying while the listen backlog is full (EAGAIN), as a flooder would. */
   async function openRaw(): Promise<{ sock: Socket; retries: number }> {
@@ -441,7 +441,7 @@ describe('faults', () => {
       serverRssHwmMiB: mib(memory.rssHwm),
       rssAfterEachWaveMiB: rssAfterWave.map(mib).join('/'),
     });
-  });
+  }, scale(30_000, 600_000));
 
   it('unauthenticated peers announcing 64 MiB first frames are refused from the header: server memory stays flat', async () => {
     const peers = scale(100, 1_000);
@@ -464,7 +464,7 @@ describe('faults', () => {
       refusedWith: 'FRAME_TOO_LARGE',
       serverRssGrowthMiB: mib(growth),
     });
-  });
+  }, scale(30_000, 600_000));
 
   it('a peer that sends a header and stalls: before hello it is closed at the handshake timeout; after welcome it holds only what it sent', async () => {
     const server = await startServer({ socketPath: socket.socketPath, handshakeTimeoutMs: 500 });

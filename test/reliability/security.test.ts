@@ -206,7 +206,7 @@ describe('security', () => {
       clientDisconnects: 0,
       emitsDuringAttempts: summaries.reduce((n, c) => n + c.sent, 0),
     });
-  });
+  }, scale(30_000, 600_000));
 
   it('a second server does not take over a live server whose listen backlog is full', async () => {
     process.env.XDG_RUNTIME_DIR = base;
@@ -256,7 +256,7 @@ describe('security', () => {
       await Promise.all(racers.map((r) => r.stop()));
     }
     reportFigures('security/concurrent start on a stale socket', { rounds, serversStarted: rounds * 3, ...tally });
-  });
+  }, scale(30_000, 600_000));
 
   it('wrong and missing tokens: AUTH_FAILED before any handler runs, no retry, the name stays free; a guessing flood changes nothing', async () => {
     const dir = mkdtempSync('/tmp/ipcio-t-');
@@ -320,7 +320,7 @@ describe('security', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, scale(30_000, 600_000));
 });
 
 /** Connections opened (and never accepted) until the server's listen backlog refuses more with EAGAIN. */
