@@ -33,7 +33,7 @@ export function admit(message: Message, policy: PeerPolicy, rules: AdmissionRule
   // A name reserved for a supervised helper takes that helper's own token instead of the server's.
   const claimed = policy.name ?? message.name;
   const expectedToken = (claimed === undefined ? undefined : rules.nameTokens.get(claimed)) ?? rules.token;
-  if (!policy.trusted && expectedToken !== undefined && message.token !== expectedToken) {
+  if (!policy.trusted && expectedToken !== undefined && !sameSecret(message.token, expectedToken)) {
     throw new IpcError(ErrorCode.AUTH_FAILED, message.token === undefined ? 'this server requires a token' : 'wrong token');
   }
   const uuid = newId();
@@ -51,4 +51,18 @@ export function admit(message: Message, policy: PeerPolicy, rules: AdmissionRule
 /** Names travel in logs and discovery: keep them printable and bounded. */
 function isValidPeerName(name: string): boolean {
   return name.length > 0 && name.length <= 128 && !/[\u0000-\u001f\u007f]/.test(name);
+}
+
+/**
+ * Compares a presented token with the expected one in time that depends only
+ * on the expected token's length, so a guesser learns nothing from how fast
+ * a wrong guess is refused.
+ */
+function sameSecret(presented: string | undefined, expected: string): boolean {
+  const given = presented ?? '';
+  let difference = given.length ^ expected.length;
+  for (let i = 0; i < expected.length; i += 1) {
+    difference |= expected.charCodeAt(i) ^ given.charCodeAt(i % Math.max(given.length, 1));
+  }
+  return difference === 0;
 }

@@ -66,6 +66,8 @@ interface QueuedMessage {
 }
 
 const FATAL_REFUSALS: ReadonlySet<string> = new Set([ErrorCode.NAME_TAKEN, ErrorCode.AUTH_FAILED, ErrorCode.PROTOCOL_VERSION]);
+/** Found before connecting: retrying cannot make another user's directory safe. */
+const FATAL_CONNECT_FAILURES: ReadonlySet<string> = new Set([ErrorCode.UNSAFE_SOCKET_DIR, ErrorCode.SOCKET_PATH_TOO_LONG]);
 
 /**
  * A named client over any port: handshake, offline queue, requests with
@@ -335,6 +337,10 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
       port = await this.openPort();
     } catch (error) {
       if (this.closed) return;
+      if (error instanceof IpcError && FATAL_CONNECT_FAILURES.has(error.code)) {
+        this.refuse(error);
+        return;
+      }
       if (this.verbose) this.logger.debug(`[ipcio ${this.currentName}] connect failed: ${(error as Error).message}`);
       this.scheduleReconnect(error instanceof IpcError ? error : new IpcError(ErrorCode.DISCONNECTED, (error as Error).message));
       return;
@@ -445,7 +451,7 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
     return { data, client_name: from ?? this.serverName, uuid: fromUuid ?? '', socket: this.port?.socket ?? null, server: null };
   }
 
-  /** NAME_TAKEN, AUTH_FAILED, PROTOCOL_VERSION: retrying cannot help, so stop for good. */
+  /** NAME_TAKEN, AUTH_FAILED, PROTOCOL_VERSION, an unsafe socket directory: retrying cannot help, so stop for good. */
   private refuse(error: IpcError): void {
     this.refused = error;
     this.settleReady.reject(error);

@@ -54,6 +54,19 @@ describe('socket location, ownership and takeover', () => {
     await server.close();
   });
 
+  it('stops a reconnecting client at once on an unsafe directory, with the reason', async () => {
+    const dir = join(runtimeDir, 'ipcio');
+    mkdirSync(dir, { mode: 0o700 });
+    chmodSync(dir, 0o777);
+    const client = new IpcClient({ domain: 'd', name: 'careful', logger: quiet, reconnect: { minMs: 10, maxMs: 20 } });
+    const errors: string[] = [];
+    client.on('error', (error) => errors.push(error.code));
+    client.connect();
+    await expect(client.ready).rejects.toMatchObject({ code: 'UNSAFE_SOCKET_DIR' });
+    expect(errors).toEqual(['UNSAFE_SOCKET_DIR']);
+    await client.close();
+  });
+
   it('refuses a socket directory that is a symlink', async () => {
     const elsewhere = join(runtimeDir, 'elsewhere');
     mkdirSync(elsewhere, { mode: 0o700 });

@@ -48,6 +48,10 @@ def encode_frame(message, max_frame_size=None):
 def _extract(value, path, blobs, bins):
     """Copy `value` with every binary replaced by None, recording blob and path."""
     if isinstance(value, BINARY_TYPES):
+        # Receivers refuse these keys in binary paths (they reach a JS prototype): fail here, keep the connection.
+        bad = next((step for step in path if step in FORBIDDEN_KEYS), None)
+        if bad is not None:
+            raise IpcError(INVALID_ARGUMENT, f"binary data under the key {bad!r} cannot be sent (path {path!r})")
         blob = value.tobytes() if isinstance(value, memoryview) else bytes(value)
         blobs.append(blob)
         bins.append({"path": list(path), "length": len(blob)})

@@ -59,6 +59,12 @@ class EncodeTest(unittest.TestCase):
         self.assertNotIn("bin", decoded)
         self.assertIs(type(decoded["data"]["list"][1]), bytes)
 
+    def test_binary_under_a_prototype_key_is_refused_before_sending(self):
+        for key in ("__proto__", "constructor", "prototype"):
+            with self.assertRaises(IpcError) as caught:
+                encode_frame({"kind": "emit", "cmd": "x", "data": {key: b"\x00"}})
+            self.assertEqual(caught.exception.code, "INVALID_ARGUMENT")
+
     def test_too_large_is_refused(self):
         with self.assertRaises(IpcError) as ctx:
             encode_frame({"kind": "emit", "cmd": "x", "data": b"\0" * 100}, max_frame_size=100)
