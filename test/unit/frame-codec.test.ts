@@ -1,43 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, IpcError } from '../../src/common/errors.js';
-import { encodeFrame, FrameDecoder, FRAME_HEADER_BYTES } from '../../src/common/frame-codec.js';
+import { FrameDecoder, FRAME_HEADER_BYTES } from '../../src/common/frame-codec.js';
 import { MessageKind, type Message } from '../../src/common/messages.js';
-
-function frameBytes(message: Message): Uint8Array {
-  const { chunks } = encodeFrame(message);
-  const total = chunks.reduce((sum, c) => sum + c.byteLength, 0);
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.byteLength, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
-}
-
-/** Cuts `bytes` at the given offsets (sorted, deduplicated, within range). */
-function cut(bytes: Uint8Array, offsets: number[]): Uint8Array[] {
-  const points = [...new Set(offsets.map((o) => o % (bytes.byteLength + 1)))].sort((a, b) => a - b);
-  const pieces: Uint8Array[] = [];
-  let start = 0;
-  for (const point of points) {
-    pieces.push(bytes.subarray(start, point));
-    start = point;
-  }
-  pieces.push(bytes.subarray(start));
-  return pieces;
-}
+import { concat, cut, frameBytes, rawJsonFrame } from '../support/frames.js';
 
 function decodeAll(pieces: Uint8Array[], maxFrameSize = 1 << 20): Message[] {
   const decoder = new FrameDecoder({ maxFrameSize });
@@ -149,12 +115,7 @@ describe('frame codec', () => {
     ['bin with a string index into an array', '{"kind":"emit","cmd":"x","data":[null],"bin":[{"path":["data","0"],"length":0}]}'],
     ['two bin parts for one placeholder', '{"kind":"emit","cmd":"x","data":null,"bin":[{"path":["data"],"length":0},{"path":["data"],"length":0}]}'],
   ])('rejects %s with BAD_MESSAGE', (_label, json) => {
-    const jsonBytes = new TextEncoder().encode(json);
-    const frame = new Uint8Array(FRAME_HEADER_BYTES + jsonBytes.byteLength);
-    new DataView(frame.buffer).setUint32(0, 4 + jsonBytes.byteLength);
-    new DataView(frame.buffer).setUint32(4, jsonBytes.byteLength);
-    frame.set(jsonBytes, FRAME_HEADER_BYTES);
-    expect(() => decodeAll([frame])).toThrow(expect.objectContaining({ code: ErrorCode.BAD_MESSAGE }));
+    expect(() => decodeAll([rawJsonFrame(json)])).toThrow(expect.objectContaining({ code: ErrorCode.BAD_MESSAGE }));
   });
 
   it('rejects invalid UTF-8 with BAD_MESSAGE', () => {
