@@ -14,7 +14,7 @@ import type {
   ResultOf,
 } from './contract.js';
 import { ErrorCode, IpcError } from './errors.js';
-import { estimateSize } from './estimate-size.js';
+import { DEFAULT_QUEUE_LIMIT, OfflineQueue, type QueueLimit, type QueuedMessage } from './offline-queue.js';
 import { EventDispatcher } from './event-dispatcher.js';
 import { HandlerCalls } from './handler-calls.js';
 import { HandlerRegistry } from './handler-registry.js';
@@ -24,12 +24,6 @@ import { DISCOVER_COMMAND, MessageKind, PROTOCOL_VERSION, type Message, type Req
 import { PendingRequests, type PendingRequest } from './pending-requests.js';
 import type { Port } from './port.js';
 
-export interface QueueLimit {
-  messages: number;
-  bytes: number;
-}
-
-export const DEFAULT_QUEUE_LIMIT: QueueLimit = { messages: 10_000, bytes: 64 * 1024 * 1024 };
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
 
@@ -59,12 +53,6 @@ export interface ClientEvents {
 export type ClientHandlers<C extends Contract, N extends string> = HandlerCollection<ClientCommands<C, N>> &
   BroadcastHandlers<C['broadcasts']>;
 
-interface QueuedMessage {
-  message: Message;
-  size: number;
-  request?: PendingRequest;
-}
-
 const FATAL_REFUSALS: ReadonlySet<string> = new Set([ErrorCode.NAME_TAKEN, ErrorCode.AUTH_FAILED, ErrorCode.PROTOCOL_VERSION]);
 /** Found before connecting: retrying cannot make another user's directory safe. */
 const FATAL_CONNECT_FAILURES: ReadonlySet<string> = new Set([ErrorCode.UNSAFE_SOCKET_DIR, ErrorCode.SOCKET_PATH_TOO_LONG]);
@@ -88,14 +76,12 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly queue: QueuedMessage[] = [];
-  private queuedBytes = 0;
+  private readonly queue: OfflineQueue;
   private readonly registry = new HandlerRegistry();
   private readonly calls = new HandlerCalls(this.registry);
   private readonly pending: PendingRequests;
   private readonly events = new EventDispatcher<ClientEvents>();
   private readonly reconnectOptions: ReconnectOptions | false;
-  private readonly queueLimit: QueueLimit;
   private readonly handshakeTimeoutMs: number;
   private readonly token: string | undefined;
   private readonly maxFrameSize: number | undefined;
@@ -118,7 +104,7 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
     this.reconnectOptions = options.reconnect === false ? false : { ...DEFAULT_RECONNECT, ...options.reconnect };
     const limit = options.queueLimit;
-    this.queueLimit = typeof limit === 'number' ? { ...DEFAULT_QUEUE_LIMIT, messages: limit } : { ...DEFAULT_QUEUE_LIMIT, ...limit };
+    this.queue = new OfflineQueue(typeof limit === 'number' ? { ...DEFAULT_QUEUE_LIMIT, messages: limit } : { ...DEFAULT_QUEUE_LIMIT, ...limit });
     this.pending = new PendingRequests(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, (request) => this.onGiveUp(request));
     this.ready = new Promise<void>((resolve, reject) => {
       this.settleReady = { resolve, reject };
@@ -246,18 +232,8 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
     }
     // write() is false when the port closed under us (the server went away; its close is not seen yet): queue it then.
     if (this.online && this.queue.length === 0 && this.write({ message, size: 0, request })) return;
-    const size = estimateSize((message as { data?: unknown }).data);
-    if (this.queue.length + 1 > this.queueLimit.messages || this.queuedBytes + size > this.queueLimit.bytes) {
-      const error = new IpcError(
-        ErrorCode.QUEUE_FULL,
-        `offline queue is full (${this.queue.length} messages, ${this.queuedBytes} bytes); "${(message as { cmd?: string }).cmd}" refused`,
-      );
-      this.reportOrReject(error, request);
-      return;
-    }
-    this.queue.push({ message, size, request });
-    if (request) request.tag = this.queue[this.queue.length - 1];
-    this.queuedBytes += size;
+    const full = this.queue.push(message, request);
+    if (full) this.reportOrReject(full, request);
   }
 
   /** Hands one message to the port. False when the port turned out closed (the message must stay queued). */
@@ -272,25 +248,16 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
       return true;
     }
     traceMessage(this.logger, this.verbose, this.currentName, '->', this.serverName, entry.message);
-    if (entry.request) {
-      entry.request.sent = true;
-      entry.request.tag = undefined;
-    }
+    if (entry.request) entry.request.sent = true;
     return true;
   }
 
   private flushQueue(): void {
-    while (this.online && this.queue.length > 0) {
-      const entry = this.queue[0] as QueuedMessage;
-      if (!this.write(entry)) return;
-      this.queue.shift();
-      this.queuedBytes -= entry.size;
-    }
+    this.queue.drain((entry) => this.online && this.write(entry));
   }
 
   private failQueue(error: IpcError): void {
-    const dropped = this.queue.splice(0);
-    this.queuedBytes = 0;
+    const dropped = this.queue.takeAll();
     let droppedEmits = 0;
     for (const entry of dropped) {
       if (entry.request) this.pending.reject(entry.request.id, error);
@@ -304,11 +271,7 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
   /** A request timed out or was aborted: unqueue it, or tell the handler side to stop. */
   private onGiveUp(request: PendingRequest): void {
     if (!request.sent) {
-      const index = this.queue.findIndex((entry) => entry.request === request);
-      if (index >= 0) {
-        this.queuedBytes -= (this.queue[index] as QueuedMessage).size;
-        this.queue.splice(index, 1);
-      }
+      this.queue.remove(request);
       return;
     }
     if (this.online) this.sendNow({ kind: MessageKind.Cancel, id: request.id });

@@ -16,7 +16,8 @@ export type {
   HandlerContainer,
   RequestOptions,
 } from '../common/contract.js';
-export type { ClientEvents, ClientHandlers, QueueLimit } from '../common/client-endpoint.js';
+export type { ClientEvents, ClientHandlers } from '../common/client-endpoint.js';
+export type { QueueLimit } from '../common/offline-queue.js';
 export type { PeerInfo, ServerEvents, ServerHandlers } from '../common/server-core.js';
 export type { Logger } from '../common/logger.js';
 export { socketPathFor, defaultSocketDir } from './socket-path.js';
