@@ -1,8 +1,8 @@
-import { createConnection, createServer, type Socket } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeFrame, FrameDecoder } from '../../src/common/frame-codec.js';
-import type { Message } from '../../src/common/messages.js';
 import { headerOnly, RawPeer } from '../support/raw-peer.js';
+import { welcomingServer } from '../support/raw-server.js';
 import { tempSocket, until } from '../support/temp-socket.js';
 import {
   Child,
@@ -148,43 +148,14 @@ describe('faults', () => {
   );
 
   describe('half-open and frozen connections', () => {
-    /** A bare server speaking frames by hand: welcomes, then misbehaves as the test says. */
-    async function rawServer(path: string): Promise<{ sockets: Socket[]; close: () => Promise<void> }> {
-      const sockets: Socket[] = [];
-      const listener = createServer((sock) => {
-        sockets.push(sock);
-        const decoder = new FrameDecoder({ maxFrameSize: 256 * MiB });
-        sock.on('error', () => undefined);
-        sock.on('data', (chunk) => {
-          for (const message of decoder.push(chunk)) {
-            if (message.kind !== 'hello') continue;
-            const welcome: Message = { kind: 'welcome', version: 1, name: message.name ?? 'x', uuid: '0'.repeat(32), session: 's', serverName: 'raw', maxFrameSize: 256 * MiB };
-            for (const piece of encodeFrame(welcome).chunks) sock.write(piece);
-          }
-        });
-      });
-      await new Promise<void>((resolve) => listener.listen(path, resolve));
-      return {
-        sockets,
-        close: async () => {
-          for (const sock of sockets) sock.destroy();
-          await new Promise<void>((resolve) => listener.close(() => resolve()));
-        },
-      };
-    }
-
-    const writeMessage = (sock: Socket, message: Message): void => {
-      for (const piece of encodeFrame(message).chunks) sock.write(piece);
-    };
-
     it('client side: the server half-closes while the client has a backlog and a handler running; nothing is lost, nothing crashes', async () => {
-      const raw = await rawServer(socket.socketPath);
+      const raw = await welcomingServer(socket.socketPath);
       const client = fleet('half', 1, { instrument: true, reconnect: { minMs: 20, maxMs: 100 } });
       await client.call('connect');
       const conn = raw.sockets[0] as Socket;
       conn.pause(); // the server stops reading...
       await client.call('emitBlob', 0, 32 * MiB); // ...so this stays in the client's socket buffer
-      writeMessage(conn, { kind: 'request', id: 1, cmd: 'slow', data: { ms: 150 } });
+      raw.write(conn, { kind: 'request', id: 1, cmd: 'slow', data: { ms: 150 } });
       await new Promise((resolve) => setTimeout(resolve, 50));
       conn.end(); // half-close: the client reads EOF, cannot write, and sees no close while its backlog is stuck
       await client.call('startStream', 2);

@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, statSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeFrame, FrameDecoder, MAX_HELLO_FRAME_SIZE } from '../../src/common/frame-codec.js';
+import { MAX_HELLO_FRAME_SIZE } from '../../src/common/frame-codec.js';
 import type { Message } from '../../src/common/messages.js';
 import { IpcClient, IpcServer } from '../../src/node/index.js';
 import { headerOnly, RawPeer } from '../support/raw-peer.js';
+import { welcomingServer } from '../support/raw-server.js';
 import { tempSocket, until } from '../support/temp-socket.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -35,32 +36,15 @@ describe('regressions found by the reliability suites', () => {
    * from closing, so it still thinks it is online.
    */
   async function halfClosingServer(): Promise<{ half: (request?: Message) => void; close: () => Promise<void> }> {
-    const sockets: Socket[] = [];
-    const listener: Server = createServer((sock) => {
-      sockets.push(sock);
-      const decoder = new FrameDecoder({ maxFrameSize: 256 * MiB });
-      sock.on('error', () => undefined);
-      sock.on('data', (chunk) => {
-        for (const message of decoder.push(chunk)) {
-          if (message.kind !== 'hello') continue;
-          const welcome: Message = { kind: 'welcome', version: 1, name: message.name ?? 'x', uuid: '0'.repeat(32), session: 's', serverName: 'raw', maxFrameSize: 256 * MiB };
-          for (const piece of encodeFrame(welcome).chunks) sock.write(piece);
-          sock.pause();
-        }
-      });
-    });
-    await new Promise<void>((resolve) => listener.listen(socket.socketPath, resolve));
+    const raw = await welcomingServer(socket.socketPath, { pauseAfterWelcome: true });
     return {
       half: (request) => {
-        for (const sock of sockets) {
-          if (request) for (const piece of encodeFrame(request).chunks) sock.write(piece);
+        for (const sock of raw.sockets) {
+          if (request) raw.write(sock, request);
           sock.end();
         }
       },
-      close: async () => {
-        for (const sock of sockets) sock.destroy();
-        await new Promise<void>((resolve) => listener.close(() => resolve()));
-      },
+      close: raw.close,
     };
   }
 
