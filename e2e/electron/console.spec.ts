@@ -19,7 +19,7 @@ import {
  */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const binary = findElectronBinary();
-const skipReason = `no Electron binary on this machine: ${binary.reason ?? ''}`;
+const skipReason = `no Electron binary on this machine: ${binary.reason ?? ''}. These scenarios run wherever Electron can be installed (npm run e2e:electron); here the browser-mode project runs the same scenarios`;
 if (binary.path === undefined) console.log(`[e2e electron] skipped: ${skipReason}`);
 
 const test = base.extend<{ electronApp: ElectronApplication; console: ConsolePage }>({
