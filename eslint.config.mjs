@@ -3,9 +3,9 @@ import tseslint from 'typescript-eslint';
 /** Folder = runtime: the shared core runs everywhere, so it may import neither Node nor Electron. */
 const runtimeNeutral = {
   patterns: [
-    { group: ['node:*'], message: 'src/common is runtime-neutral: no Node built-ins.' },
-    { group: ['electron', 'electron/*'], message: 'src/common is runtime-neutral: no Electron.' },
-    { group: ['../node/*', '../electron-*/*'], message: 'src/common may not depend on a runtime-specific layer.' },
+    { group: ['node:*'], message: 'lib/common is runtime-neutral: no Node built-ins.' },
+    { group: ['electron', 'electron/*'], message: 'lib/common is runtime-neutral: no Electron.' },
+    { group: ['../node/*', '../electron-*/*'], message: 'lib/common may not depend on a runtime-specific layer.' },
   ],
 };
 const nodeBuiltins = ['assert', 'buffer', 'child_process', 'crypto', 'events', 'fs', 'net', 'os', 'path', 'stream', 'tty', 'url', 'util', 'worker_threads'];
@@ -32,31 +32,31 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/common/**/*.ts', 'src/shared/**/*.ts'],
+    files: ['lib/common/**/*.ts', 'src/shared/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { ...runtimeNeutral, paths: nodeBuiltins.map((name) => ({ name, message: 'src/common is runtime-neutral.' })) }],
-      'no-restricted-globals': ['error', { name: 'Buffer', message: 'src/common is runtime-neutral: use Uint8Array.' }, { name: 'process', message: 'src/common is runtime-neutral.' }],
+      'no-restricted-imports': ['error', { ...runtimeNeutral, paths: nodeBuiltins.map((name) => ({ name, message: 'lib/common is runtime-neutral.' })) }],
+      'no-restricted-globals': ['error', { name: 'Buffer', message: 'lib/common is runtime-neutral: use Uint8Array.' }, { name: 'process', message: 'lib/common is runtime-neutral.' }],
     },
   },
   {
-    files: ['src/electron-preload/**/*.ts'],
+    files: ['lib/electron-preload/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', sandboxed('src/electron-preload')],
+      'no-restricted-imports': ['error', sandboxed('lib/electron-preload')],
       'no-restricted-globals': ['error', { name: 'Buffer', message: 'the sandboxed preload has no Buffer.' }],
     },
   },
   {
     // Browser mode's page side: a plain web page, so neither Node nor Electron.
-    files: ['src/browser/**/*.ts', 'src/renderer/**/*.ts'],
+    files: ['lib/browser/**/*.ts', 'src/renderer/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', sandboxed('the page (browser mode)', [{ group: ['electron', 'electron/*', '**/electron-preload/*', '**/electron-main/*', '**/node/*', '**/main/*'], message: 'the page reaches the app only through window.ipcio.' }])],
       'no-restricted-globals': ['error', { name: 'Buffer', message: 'the page has no Buffer.' }, { name: 'process', message: 'the page has no process.' }],
     },
   },
   {
-    files: ['src/electron-renderer/**/*.ts'],
+    files: ['lib/electron-renderer/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', sandboxed('src/electron-renderer', [{ group: ['electron', 'electron/*', '../electron-preload/*'], message: 'the page reaches Electron only through window.ipcio.' }])],
+      'no-restricted-imports': ['error', sandboxed('lib/electron-renderer', [{ group: ['electron', 'electron/*', '../electron-preload/*'], message: 'the page reaches Electron only through window.ipcio.' }])],
       'no-restricted-globals': ['error', { name: 'Buffer', message: 'the page has no Buffer.' }, { name: 'process', message: 'the page has no process.' }],
     },
   },

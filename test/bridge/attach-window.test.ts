@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WebContents } from 'electron';
-import { bridgeWindow } from '../../src/electron-main/window-bridge.js';
-import { IpcServer } from '../../src/node/server.js';
+import { bridgeWindow } from '../../lib/electron-main/window-bridge.js';
+import { IpcServer } from '../../lib/node/server.js';
 import { PeerProcess } from '../support/peer-process.js';
 import { tempSocket, until } from '../support/temp-socket.js';
 import { FakeFrame, FakeWebContents, recordingChannelFactory } from './support/fake-web-contents.js';

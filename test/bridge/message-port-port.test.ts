@@ -1,9 +1,9 @@
 import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { IpcError } from '../../src/common/errors.js';
-import { MessagePortPort } from '../../src/common/message-port-port.js';
-import type { Message } from '../../src/common/messages.js';
-import type { PortReceiver } from '../../src/common/port.js';
+import { IpcError } from '../../lib/common/errors.js';
+import { MessagePortPort } from '../../lib/common/message-port-port.js';
+import type { Message } from '../../lib/common/messages.js';
+import type { PortReceiver } from '../../lib/common/port.js';
 import { until } from '../support/temp-socket.js';
 
 function recorder(): PortReceiver & { messages: Message[]; closes: (IpcError | undefined)[] } {

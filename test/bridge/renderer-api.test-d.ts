@@ -1,12 +1,12 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import type { WebContents } from 'electron';
-import { defineContract, type Command } from '../../src/common/contract.js';
-import type { AllowSpec } from '../../src/electron-main/allow.js';
-import type { ChannelFactory } from '../../src/electron-main/window-bridge.js';
-import { bridgeWindow } from '../../src/electron-main/window-bridge.js';
-import { bridgeUtility, type UtilityDeps } from '../../src/electron-main/utility-bridge.js';
-import { IpcServer } from '../../src/node/server.js';
-import type { IpcioWindow, RendererApi } from '../../src/electron-renderer/index.js';
+import { defineContract, type Command } from '../../lib/common/contract.js';
+import type { AllowSpec } from '../../lib/electron-main/allow.js';
+import type { ChannelFactory } from '../../lib/electron-main/window-bridge.js';
+import { bridgeWindow } from '../../lib/electron-main/window-bridge.js';
+import { bridgeUtility, type UtilityDeps } from '../../lib/electron-main/utility-bridge.js';
+import { IpcServer } from '../../lib/node/server.js';
+import type { IpcioWindow, RendererApi } from '../../lib/electron-renderer/index.js';
 
 /** The same kind of contract main and helpers use; the page's types come from it, never written twice. */
 interface App {

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IpcClient } from '../../src/node/client.js';
-import { IpcServer } from '../../src/node/server.js';
+import { IpcClient } from '../../lib/node/client.js';
+import { IpcServer } from '../../lib/node/server.js';
 import { sleep, tempSocket, until } from '../support/temp-socket.js';
 
 const HELPER = fileURLToPath(new URL('./fixtures/supervised-helper.mjs', import.meta.url));

@@ -1,9 +1,9 @@
 import { MessageChannel } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MessagePortPort } from '../../src/common/message-port-port.js';
-import type { PeerPolicy } from '../../src/common/peer.js';
-import { allowPolicy } from '../../src/electron-main/allow.js';
-import { IpcServer } from '../../src/node/server.js';
+import { MessagePortPort } from '../../lib/common/message-port-port.js';
+import type { PeerPolicy } from '../../lib/common/peer.js';
+import { allowPolicy } from '../../lib/electron-main/allow.js';
+import { IpcServer } from '../../lib/node/server.js';
 import { PeerProcess } from '../support/peer-process.js';
 import { tempSocket, until } from '../support/temp-socket.js';
 import { pageError, RendererWorker } from './support/renderer-worker.js';

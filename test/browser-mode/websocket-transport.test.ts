@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { ErrorCode, IpcError } from '../../src/common/errors.js';
-import { MessageKind } from '../../src/common/messages.js';
-import { createRendererApi, parseBridgeError } from '../../src/common/renderer-api.js';
-import { frameBytes, WebSocketCloseCode } from '../../src/common/websocket-protocol.js';
-import { IpcServer } from '../../src/node/server.js';
-import { WebSocketTransport } from '../../src/node/websocket-transport.js';
+import { ErrorCode, IpcError } from '../../lib/common/errors.js';
+import { MessageKind } from '../../lib/common/messages.js';
+import { createRendererApi, parseBridgeError } from '../../lib/common/renderer-api.js';
+import { frameBytes, WebSocketCloseCode } from '../../lib/common/websocket-protocol.js';
+import { IpcServer } from '../../lib/node/server.js';
+import { WebSocketTransport } from '../../lib/node/websocket-transport.js';
 import { PeerProcess } from '../support/peer-process.js';
 import { tempSocket, until } from '../support/temp-socket.js';
 import { connectPage, openRaw, quietLogger } from './support/ws-page.js';

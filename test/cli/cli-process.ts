@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 /** The built tool, run as a user would: `node dist/cli/main.js`. Tests need `npm run build` first. */
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-const SOURCE = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const SOURCE = fileURLToPath(new URL('../../lib/cli/main.ts', import.meta.url));
 
 export function assertBuilt(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" before these tests`);

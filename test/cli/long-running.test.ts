@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { IpcClient } from '../../src/node/index.js';
+import { IpcClient } from '../../lib/node/index.js';
 import { assertBuilt, runCli, RunningCli } from './cli-process.js';
 
 /**

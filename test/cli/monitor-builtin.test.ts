@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MessageKind, MONITOR_COMMAND, PROTOCOL_VERSION, type Message } from '../../src/common/messages.js';
-import { IpcClient, IpcServer } from '../../src/node/index.js';
+import { MessageKind, MONITOR_COMMAND, PROTOCOL_VERSION, type Message } from '../../lib/common/messages.js';
+import { IpcClient, IpcServer } from '../../lib/node/index.js';
 import { RawPeer } from '../support/raw-peer.js';
 import { tempSocket, until } from '../support/temp-socket.js';
 

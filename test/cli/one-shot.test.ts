@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { IpcClient, IpcServer, type HandlerContainer } from '../../src/node/index.js';
+import { IpcClient, IpcServer, type HandlerContainer } from '../../lib/node/index.js';
 import { tempSocket } from '../support/temp-socket.js';
 import { assertBuilt, runCli } from './cli-process.js';
 

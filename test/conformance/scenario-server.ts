@@ -1,4 +1,4 @@
-import { IpcError, IpcServer, type HandlerContainer } from '../../src/node/index.js';
+import { IpcError, IpcServer, type HandlerContainer } from '../../lib/node/index.js';
 import { tempSocket } from '../support/temp-socket.js';
 import { fromTagged, toTagged } from './tags.js';
 

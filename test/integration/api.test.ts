@@ -1,6 +1,6 @@
 import { Server as NetServer, Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Client, IpcClient, IpcServer, Server, type HandlerContainer } from '../../src/node/index.js';
+import { Client, IpcClient, IpcServer, Server, type HandlerContainer } from '../../lib/node/index.js';
 import { tempSocket } from '../support/temp-socket.js';
 
 function recordingLogger() {

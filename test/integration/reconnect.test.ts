@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IpcClient, IpcServer } from '../../src/node/index.js';
+import { IpcClient, IpcServer } from '../../lib/node/index.js';
 import { PeerProcess, type RemoteError } from '../support/peer-process.js';
 import { RawPeer } from '../support/raw-peer.js';
 import { tempSocket, until } from '../support/temp-socket.js';

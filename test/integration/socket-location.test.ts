@@ -2,7 +2,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, statS
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IpcClient, IpcServer, socketPathFor } from '../../src/node/index.js';
+import { IpcClient, IpcServer, socketPathFor } from '../../lib/node/index.js';
 import { PeerProcess } from '../support/peer-process.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,6 +1,6 @@
 import { createConnection, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeFrame, FrameDecoder } from '../../src/common/frame-codec.js';
+import { encodeFrame, FrameDecoder } from '../../lib/common/frame-codec.js';
 import { headerOnly, RawPeer } from '../support/raw-peer.js';
 import { welcomingServer } from '../support/raw-server.js';
 import { tempSocket, until } from '../support/temp-socket.js';

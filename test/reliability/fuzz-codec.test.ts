@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ErrorCode, IpcError } from '../../src/common/errors.js';
-import { encodeFrame, FrameDecoder, FRAME_HEADER_BYTES } from '../../src/common/frame-codec.js';
-import type { Message } from '../../src/common/messages.js';
-import { validateMessage } from '../../src/common/message-validation.js';
+import { ErrorCode, IpcError } from '../../lib/common/errors.js';
+import { encodeFrame, FrameDecoder, FRAME_HEADER_BYTES } from '../../lib/common/frame-codec.js';
+import type { Message } from '../../lib/common/messages.js';
+import { validateMessage } from '../../lib/common/message-validation.js';
 import {
   clientMessage,
   concat,

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IpcError } from '../../src/common/errors.js';
-import { FrameDecoder, MAX_HELLO_FRAME_SIZE } from '../../src/common/frame-codec.js';
-import type { Message } from '../../src/common/messages.js';
+import { IpcError } from '../../lib/common/errors.js';
+import { FrameDecoder, MAX_HELLO_FRAME_SIZE } from '../../lib/common/frame-codec.js';
+import type { Message } from '../../lib/common/messages.js';
 import { headerOnly, RawPeer } from '../support/raw-peer.js';
 import { tempSocket, until } from '../support/temp-socket.js';
 import { clientMessage, concat, frameBytes, hello, invalidUtf8, mutate, mutation, nested, prototypeKeyFrames, rawJsonFrame } from './support/fuzz.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IpcClient, IpcServer } from '../../src/node/index.js';
+import { IpcClient, IpcServer } from '../../lib/node/index.js';
 import { RawPeer } from '../support/raw-peer.js';
 import { until } from '../support/temp-socket.js';
 import { Child, mib, reportFigures, scale, startServer, stopAllChildren, type ClientSummary, type ServerMemory, type ServerStats } from './support/harness.js';

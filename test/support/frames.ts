@@ -1,5 +1,5 @@
-import { encodeFrame, FRAME_HEADER_BYTES } from '../../src/common/frame-codec.js';
-import type { Message } from '../../src/common/messages.js';
+import { encodeFrame, FRAME_HEADER_BYTES } from '../../lib/common/frame-codec.js';
+import type { Message } from '../../lib/common/messages.js';
 
 /** Byte-level helpers for tests that build, join and cut frames by hand. */
 

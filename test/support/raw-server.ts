@@ -1,6 +1,6 @@
 import { createServer, type Socket } from 'node:net';
-import { encodeFrame, FrameDecoder } from '../../src/common/frame-codec.js';
-import type { Message } from '../../src/common/messages.js';
+import { encodeFrame, FrameDecoder } from '../../lib/common/frame-codec.js';
+import type { Message } from '../../lib/common/messages.js';
 
 const MiB = 1024 * 1024;
 

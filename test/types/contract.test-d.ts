@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { defineContract, IpcClient, IpcServer, type Command, type Discovery } from '../../src/node/index.js';
+import { defineContract, IpcClient, IpcServer, type Command, type Discovery } from '../../lib/node/index.js';
 
 /** One contract shared by main, helpers, preload and renderer: every line below is checked by the compiler. */
 const app = defineContract<{

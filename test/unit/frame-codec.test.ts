@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, IpcError } from '../../src/common/errors.js';
-import { FrameDecoder, FRAME_HEADER_BYTES } from '../../src/common/frame-codec.js';
-import { MessageKind, type Message } from '../../src/common/messages.js';
+import { ErrorCode, IpcError } from '../../lib/common/errors.js';
+import { FrameDecoder, FRAME_HEADER_BYTES } from '../../lib/common/frame-codec.js';
+import { MessageKind, type Message } from '../../lib/common/messages.js';
 import { concat, cut, frameBytes, rawJsonFrame } from '../support/frames.js';
 
 function decodeAll(pieces: Uint8Array[], maxFrameSize = 1 << 20): Message[] {

@@ -1,4 +1,4 @@
-import { connectIpcio } from '../../browser/connect.js';
+import { connectIpcio } from '../../../lib/browser/connect.js';
 import type { AppContract, WindowName } from '../../shared/app-contract.js';
 
 /**

@@ -1,6 +1,6 @@
 import { WebSocket } from 'ws';
-import { ClientEndpoint } from '../../../src/common/client-endpoint.js';
-import { WebSocketPort } from '../../../src/common/websocket-port.js';
+import { ClientEndpoint } from '../../../lib/common/client-endpoint.js';
+import { WebSocketPort } from '../../../lib/common/websocket-port.js';
 
 /** How a raw WebSocket to browser mode ended: the close code and reason the server chose, or the HTTP status of a refused upgrade. */
 export interface Ending {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { Message } from '../../../src/common/messages.js';
+import type { Message } from '../../../lib/common/messages.js';
 
 /** Generators and a byte-level mutator shared by the codec fuzzer and the live-socket fuzzer. */
 

@@ -51,7 +51,7 @@ export interface WebSocketTransportOptions {
  * connection is a trusted window peer, as an Electron window is, because
  * holding the token is what main's own pages do.
  *
- * Close codes are in WebSocketCloseCode (src/common/websocket-protocol.ts).
+ * Close codes are in WebSocketCloseCode (lib/common/websocket-protocol.ts).
  */
 export class WebSocketTransport {
   readonly token: string;
