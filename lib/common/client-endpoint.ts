@@ -20,6 +20,7 @@ import { HandlerCalls } from './handler-calls.js';
 import { HandlerRegistry } from './handler-registry.js';
 import type { Logger } from './logger.js';
 import { traceMessage } from './logger.js';
+import { logSafe } from './log-text.js';
 import { DISCOVER_COMMAND, MessageKind, PROTOCOL_VERSION, type Message, type RequestMessage } from './messages.js';
 import { PendingRequests, type PendingRequest } from './pending-requests.js';
 import type { Port } from './port.js';
@@ -290,7 +291,7 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
     if (this.events.hasListeners('error')) {
       this.events.dispatch('error', error, (thrown) => this.logger.error('[ipcio] error listener threw', thrown));
     } else {
-      this.logger.error(`[ipcio ${this.currentName}] ${error.code}: ${error.message}`);
+      this.logger.error(`[ipcio ${this.currentName}] ${error.code}: ${logSafe(error.message)}`);
     }
   }
 

@@ -14,6 +14,7 @@ import { EventDispatcher } from './event-dispatcher.js';
 import { DEFAULT_MAX_FRAME_SIZE } from './frame-codec.js';
 import { HandlerCalls, type ContainerFields } from './handler-calls.js';
 import { HandlerRegistry } from './handler-registry.js';
+import { logSafe } from './log-text.js';
 import { traceMessage, type Logger } from './logger.js';
 import {
   DISCOVER_COMMAND,
@@ -228,7 +229,7 @@ export class ServerCore<C extends Contract = AnyContract> {
 
   protected reportError(error: IpcError): void {
     if (this.events.hasListeners('error')) this.events.dispatch('error', error, (thrown) => this.logger.error(thrown));
-    else this.logger.error(`[ipcio ${this.name}] ${error.code}: ${error.message}`);
+    else this.logger.error(`[ipcio ${this.name}] ${error.code}: ${logSafe(error.message)}`);
   }
 
   private handshake(port: Port, policy: PeerPolicy, message: Message): Peer | undefined {
@@ -265,7 +266,7 @@ export class ServerCore<C extends Contract = AnyContract> {
 
   /** Sends a fatal error and closes: the peer learns why before the connection ends. */
   private refuse(port: Port, error: IpcError): void {
-    if (this.verbose) this.logger.info(`[ipcio ${this.name}] refusing connection: ${error.code} ${error.message}`);
+    if (this.verbose) this.logger.info(`[ipcio ${this.name}] refusing connection: ${error.code} ${logSafe(error.message)}`);
     try {
       port.send({ kind: MessageKind.Error, error: error.toWire(), fatal: true });
     } catch {

@@ -5,6 +5,7 @@ import { ClientEndpoint, type ClientEndpointOptions, type ClientHandlers } from 
 import { DEFAULT_MAX_FRAME_SIZE } from '../common/frame-codec.js';
 import type { Port } from '../common/port.js';
 import { checkEncoding } from './encoding.js';
+import { watchParentLifeline } from './parent-lifeline.js';
 import { checkDomain, checkPrivateDir, checkSocketPathLength, socketPathFor } from './socket-path.js';
 import { SocketPort } from './socket-port.js';
 
@@ -41,6 +42,8 @@ export class IpcClient<C extends Contract = AnyContract, N extends string = stri
       token: options.token ?? env('IPCIO_TOKEN'),
     }, handlers);
     this.socketPath = socketPath;
+    // The supervised helper itself (its name from IPCIO_NAME) stops when main dies, however main died.
+    if (options.name === undefined && env('IPCIO_NAME') !== undefined) watchParentLifeline();
   }
 }
 

@@ -2,6 +2,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { logSafe } from '../common/log-text.js';
+import { setLongTimeout } from '../common/long-timer.js';
 import type { Logger } from '../common/logger.js';
 import type { PeerPolicy } from '../common/peer.js';
 import type { ServerCore } from '../common/server-core.js';
@@ -129,7 +131,7 @@ export class WebSocketTransport {
     }
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       // A protocol error (oversized message: 1009) closes the socket itself; 'close' follows and the port reports it.
-      ws.on('error', (error) => this.logger.warn(`[ipcio] browser mode WebSocket error: ${error.message}`));
+      ws.on('error', (error) => this.logger.warn(`[ipcio] browser mode WebSocket error: ${logSafe(error.message)}`));
       // Refusals happen after the upgrade so the page can read why from the close code.
       const hostAndOrigin = this.checkHostAndOrigin(request);
       if (hostAndOrigin !== undefined) {
@@ -149,12 +151,12 @@ export class WebSocketTransport {
 
   /** The token comes in the first message: a text message `{"token", "name"?}` within the auth timeout. */
   private awaitAuthMessage(ws: WebSocket, queryName: string | undefined): void {
-    const timer = setTimeout(() => {
+    const timer = setLongTimeout(() => {
       ws.off('message', onFirst);
       this.refuse(ws, WebSocketCloseCode.AUTH_TIMEOUT, 'AUTH_TIMEOUT', 'no auth message in time');
     }, this.options.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS);
     const onFirst = (data: Buffer, isBinary: boolean): void => {
-      clearTimeout(timer);
+      timer.clear();
       const auth = isBinary ? undefined : parseAuth(data);
       if (auth === undefined) {
         this.refuse(ws, WebSocketCloseCode.AUTH_FAILED, 'AUTH_FAILED', 'first message is not an auth message');
@@ -166,7 +168,7 @@ export class WebSocketTransport {
       }
     };
     ws.once('message', onFirst);
-    ws.once('close', () => clearTimeout(timer));
+    ws.once('close', () => timer.clear());
   }
 
   private admit(ws: WebSocket, requested: string | undefined): void {
@@ -185,7 +187,7 @@ export class WebSocketTransport {
   }
 
   private refuse(ws: WebSocket, code: number, reason: string, detail: string): void {
-    this.logger.warn(`[ipcio] browser mode refused a WebSocket: ${reason} (${detail})`);
+    this.logger.warn(`[ipcio] browser mode refused a WebSocket: ${reason} (${logSafe(detail)})`);
     ws.close(code, reason);
   }
 

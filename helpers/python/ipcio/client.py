@@ -26,6 +26,7 @@ from . import errors as E
 from .errors import IpcError
 from .frames import DEFAULT_MAX_FRAME_SIZE, FrameDecoder, encode_frame
 from .handlers import Call, HandlerRegistry, error_from_exception
+from .lifeline import watch_parent_lifeline
 from .messages import PROTOCOL_VERSION, validate
 from .paths import check_path_length, check_socket_dir, default_socket_path, validate_domain
 
@@ -123,6 +124,8 @@ class Client:
         self._stopped = threading.Event()  # the client has stopped for good
         self._thread = None
         self._pool = None
+        if name is None and os.environ.get("IPCIO_NAME"):
+            watch_parent_lifeline()  # the supervised helper itself: stop when main dies
 
     # ------------------------------------------------------------ properties
 
