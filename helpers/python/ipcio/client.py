@@ -383,7 +383,7 @@ class Client:
             self._sock = sock
             if self._closed:
                 _shutdown(sock)
-        decoder = FrameDecoder(self._max_frame_size or DEFAULT_MAX_FRAME_SIZE)
+        decoder = FrameDecoder(self._max_frame_size or DEFAULT_MAX_FRAME_SIZE, on_undecodable=self._on_undecodable)
         welcomed = False
         reason = IpcError(E.DISCONNECTED, "connection closed before the welcome")
         try:
@@ -524,6 +524,17 @@ class Client:
                 log.warning("ipcio: error from the server: %s", error)
         else:
             log.debug("ipcio: ignoring an unexpected %r message", kind)
+
+    def _on_undecodable(self, error):
+        """One message we cannot decode is skipped and reported, never a reason to drop the connection."""
+        error = IpcError(error.code, f"skipped a message from the server that could not be decoded: {error.message}")
+        if self.on_error is not None:
+            try:
+                self.on_error(error)
+            except Exception:
+                log.exception("ipcio: on_error callback failed")
+        else:
+            log.warning("ipcio: %s", error)
 
     def _start_call(self, message, conn):
         kind, cmd = message["kind"], message["cmd"]
