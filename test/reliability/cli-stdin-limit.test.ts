@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { reportFigures, scale } from '../reliability/support/harness.js';
+import { reportFigures, scale } from './support/harness.js';
 import { tempSocket } from '../support/temp-socket.js';
-import { assertBuilt, CLI, cleanEnv } from './cli-process.js';
+import { assertBuilt, CLI, cleanEnv } from '../cli/cli-process.js';
 
 /**
  * Pipes `mebibytes` MiB into `ipcio emit x -` and reports its exit status,
