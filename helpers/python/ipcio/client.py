@@ -14,6 +14,7 @@ progress. Lock order: `_wlock` before `_plock`, never the other way round.
 
 import itertools
 import logging
+import math
 import os
 import random
 import socket
@@ -170,6 +171,7 @@ class Client:
         self._first.clear()
         self._first_error = None
         self._refusal = None
+        timeout = _wait_seconds(timeout)
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
             # No read deadline on this one: connect() itself waits `timeout` for the welcome.
@@ -281,6 +283,7 @@ class Client:
     def _request(self, message, timeout):
         if timeout is None:
             timeout = self.request_timeout
+        timeout = _wait_seconds(timeout)  # before anything is sent: a bad one is the caller's mistake
         rid = next(self._ids)
         message["id"] = rid
         pending = _Pending(rid)
@@ -645,3 +648,14 @@ def _shutdown(sock):
         sock.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass
+
+
+def _wait_seconds(timeout):
+    """A user's timeout as Event.wait takes it: None for none (also for inf and anything past
+    threading.TIMEOUT_MAX, about 292 years, which would raise OverflowError), INVALID_ARGUMENT for
+    NaN, negatives and non-numbers."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or math.isnan(timeout) or timeout < 0:
+        raise IpcError(E.INVALID_ARGUMENT, f"timeout must be a number of seconds, 0 or more (None for none); got {timeout!r}")
+    return None if timeout >= threading.TIMEOUT_MAX else timeout
