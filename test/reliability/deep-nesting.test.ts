@@ -2,13 +2,17 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, IpcError } from '../../lib/common/errors.js';
+import type { Message } from '../../lib/common/messages.js';
 import { MAX_NESTING_DEPTH } from '../../lib/common/nesting.js';
+import { frameBytes } from '../../lib/common/websocket-protocol.js';
+import { WebSocketPort } from '../../lib/common/websocket-port.js';
 import { IpcClient, IpcServer } from '../../lib/node/index.js';
 import { rawJsonFrame } from '../support/frames.js';
 import { RawPeer } from '../support/raw-peer.js';
 import { welcomingServer } from '../support/raw-server.js';
 import { tempSocket, until } from '../support/temp-socket.js';
 import { reportFigures } from './support/harness.js';
+import { WebSocket, WebSocketServer } from 'ws';
 
 const PYTHON_CLIENT = fileURLToPath(new URL('./fixtures/nesting_client.py', import.meta.url));
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -124,5 +128,34 @@ describe('deep nesting (issue 11, item 5)', () => {
     expect(python.lines.filter((l) => l.startsWith('error'))).toEqual([]);
     expect(disconnected.filter((name) => !name.startsWith('attacker'))).toEqual([]);
     expect(node.connected).toBe(true);
+  });
+
+  it("a browser page's port (WebSocketPort with onUndecodable, as connectIpcio opens it) skips an undecodable message and keeps its connection", async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    cleanups.push(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+    await new Promise((resolve) => wss.once('listening', resolve));
+    wss.on('connection', (ws) => {
+      ws.send(rawJsonFrame(`{"kind":"emit","cmd":"tick","data":${nestedJson(1200)}}`));
+      ws.send(rawJsonFrame('{"kind":"emit","cmd":"tick","data":[1,'));
+      ws.send(frameBytes({ kind: 'emit', cmd: 'tick', data: nested(3) }).bytes);
+    });
+    const ws = new WebSocket(`ws://127.0.0.1:${(wss.address() as { port: number }).port}`);
+    cleanups.push(() => ws.terminate());
+    const skipped: string[] = [];
+    const received: Message[] = [];
+    let closed = false;
+    // In the open event itself, as openWebSocketPort does: the server's messages may follow at once.
+    await new Promise<void>((resolve) =>
+      ws.once('open', () => {
+        const port = new WebSocketPort(ws, { maxFrameSize: 1024 * 1024, onUndecodable: (error) => skipped.push(error.code) });
+        port.attach({ onMessage: (message) => received.push(message), onClose: () => (closed = true) });
+        resolve();
+      }),
+    );
+    await until(() => received.length === 1, 5_000, 'the good message');
+    expect(skipped).toEqual([ErrorCode.NESTING_TOO_DEEP, ErrorCode.BAD_MESSAGE]);
+    expect(received).toEqual([{ kind: 'emit', cmd: 'tick', data: nested(3) }]);
+    expect(closed).toBe(false);
+    expect(ws.readyState).toBe(WebSocket.OPEN);
   });
 });
