@@ -53,3 +53,12 @@ export function setLongTimeout(callback: () => void, delayMs: number): LongTimer
 function unrefHandle(handle: ReturnType<typeof setTimeout>): void {
   (handle as { unref?: () => void }).unref?.();
 }
+
+/**
+ * For a timeout that goes to setTimeout as it is (handshake timeouts): checked like any user timeout,
+ * and held to the longest delay setTimeout takes (about 24.8 days), so Infinity or 2^31 ms mean "as
+ * long as possible" rather than "after 1 ms".
+ */
+export function clampTimerDelayMs(value: unknown, what: string): number {
+  return Math.min(checkTimeoutMs(value, what), MAX_TIMER_DELAY_MS);
+}

@@ -15,6 +15,7 @@ import { DEFAULT_MAX_FRAME_SIZE } from './frame-codec.js';
 import { HandlerCalls, type ContainerFields } from './handler-calls.js';
 import { HandlerRegistry } from './handler-registry.js';
 import { logSafe } from './log-text.js';
+import { clampTimerDelayMs } from './long-timer.js';
 import { traceMessage, type Logger } from './logger.js';
 import {
   DISCOVER_COMMAND,
@@ -102,7 +103,7 @@ export class ServerCore<C extends Contract = AnyContract> {
     this.verbose = options.verbose ?? false;
     this.token = options.token;
     this.maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
-    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    this.handshakeTimeoutMs = clampTimerDelayMs(options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, 'handshakeTimeoutMs');
     this.logger = options.logger ?? console;
     this.pending = new PendingRequests(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, (request) => {
       const peer = request.tag as Peer;

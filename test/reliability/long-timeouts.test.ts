@@ -3,6 +3,7 @@ import { ErrorCode } from '../../lib/common/errors.js';
 import { MAX_TIMER_DELAY_MS, setLongTimeout } from '../../lib/common/long-timer.js';
 import { IpcClient, IpcServer } from '../../lib/node/index.js';
 import { assertBuilt, runCli } from '../cli/cli-process.js';
+import { RawPeer } from '../support/raw-peer.js';
 import { tempSocket } from '../support/temp-socket.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -65,6 +66,32 @@ describe('timeouts of 2^31 ms and more never fire early (issue 11, item 7)', () 
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).toBe('"answered"');
+  });
+});
+
+describe('handshake timeouts of 2^31 ms and more (issue 11, item 7)', () => {
+  it('a server with handshakeTimeoutMs 2^31 (or Infinity) still waits for the hello; NaN is INVALID_ARGUMENT', async () => {
+    for (const handshakeTimeoutMs of [2 ** 31, Number.POSITIVE_INFINITY]) {
+      const socket = tempSocket();
+      const server = new IpcServer({ socketPath: socket.socketPath, logger: quiet, handshakeTimeoutMs }).start();
+      await server.ready;
+      try {
+        const peer = await RawPeer.connect(socket.socketPath);
+        // A round trip of another client first: a 1 ms timer would have closed the silent peer by then.
+        const other = new IpcClient({ socketPath: socket.socketPath, logger: quiet, handshakeTimeoutMs });
+        await other.connect().ready;
+        await other.close();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        peer.send({ kind: 'hello', version: 1, name: 'late' });
+        await peer.waitFor('welcome');
+        expect(peer.received.filter((m) => m.kind === 'error')).toEqual([]);
+        peer.socket.destroy();
+      } finally {
+        await server.close();
+        socket.cleanup();
+      }
+    }
+    expect(() => new IpcServer({ socketPath: '/tmp/unused.sock', logger: quiet, handshakeTimeoutMs: Number.NaN })).toThrow(expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT }) as Error);
   });
 });
 
