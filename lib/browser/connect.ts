@@ -32,8 +32,10 @@ export function connectIpcio<C extends Contract = AnyContract, N extends string 
     onRefused?.(error);
   };
   const maxFrameSize = endpointOptions.maxFrameSize;
+  const logger = endpointOptions.logger ?? console;
+  const onUndecodable = (error: IpcError): void => logger.warn(`[ipcio] skipped a message from the server that could not be decoded: ${error.code}: ${error.message}`);
   const endpoint = new ClientEndpoint<C, N>(
-    () => openWebSocketPort({ url, token, name: endpointOptions.name, maxFrameSize, onClose: refused }),
+    () => openWebSocketPort({ url, token, name: endpointOptions.name, maxFrameSize, onClose: refused, onUndecodable }),
     endpointOptions,
   );
   endpoint.connect();

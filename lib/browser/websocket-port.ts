@@ -10,6 +10,8 @@ export interface OpenWebSocketPortOptions {
   maxFrameSize?: number;
   /** Every close of this WebSocket, with the error it stands for (refusals included). */
   onClose?: (code: number, error: IpcError) => void;
+  /** A message that cannot be decoded is skipped and passed here; the connection stays. */
+  onUndecodable?: (error: IpcError) => void;
 }
 
 /**
@@ -32,7 +34,7 @@ export function openWebSocketPort(options: OpenWebSocketPortOptions): Promise<We
       opened = true;
       const auth: WebSocketAuth = options.name === undefined ? { token: options.token } : { token: options.token, name: options.name };
       ws.send(JSON.stringify(auth));
-      resolve(new WebSocketPort(ws, { maxFrameSize: options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE }));
+      resolve(new WebSocketPort(ws, { maxFrameSize: options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE, onUndecodable: options.onUndecodable }));
     });
   });
 }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { socketPathFor } from '../node/index.js';
+import { DEFAULT_MAX_FRAME_SIZE } from '../common/frame-codec.js';
 import { checkSocketPathLength } from '../node/socket-path.js';
 import { UsageError } from './exit-codes.js';
 import { parseJson } from './output.js';
@@ -70,9 +71,20 @@ export async function jsonArgument(text: string | undefined): Promise<unknown> {
   }
 }
 
+/** More JSON than this cannot go out in one frame (the default limit), so reading stops there. */
+export const MAX_STDIN_BYTES = DEFAULT_MAX_FRAME_SIZE;
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  let total = 0;
+  for await (const chunk of process.stdin) {
+    total += (chunk as Buffer).byteLength;
+    if (total > MAX_STDIN_BYTES) {
+      process.stdin.destroy();
+      throw new UsageError(`stdin holds more than ${MAX_STDIN_BYTES} bytes, the largest frame ipcio sends (${MAX_STDIN_BYTES / 1024 / 1024} MiB); nothing was sent`);
+    }
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 

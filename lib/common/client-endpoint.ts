@@ -20,6 +20,8 @@ import { HandlerCalls } from './handler-calls.js';
 import { HandlerRegistry } from './handler-registry.js';
 import type { Logger } from './logger.js';
 import { traceMessage } from './logger.js';
+import { logSafe } from './log-text.js';
+import { clampTimerDelayMs } from './long-timer.js';
 import { DISCOVER_COMMAND, MessageKind, PROTOCOL_VERSION, type Message, type RequestMessage } from './messages.js';
 import { PendingRequests, type PendingRequest } from './pending-requests.js';
 import type { Port } from './port.js';
@@ -101,7 +103,7 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
     this.token = options.token;
     this.maxFrameSize = options.maxFrameSize;
     this.logger = options.logger ?? console;
-    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    this.handshakeTimeoutMs = clampTimerDelayMs(options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, 'handshakeTimeoutMs');
     this.reconnectOptions = options.reconnect === false ? false : { ...DEFAULT_RECONNECT, ...options.reconnect };
     const limit = options.queueLimit;
     this.queue = new OfflineQueue(typeof limit === 'number' ? { ...DEFAULT_QUEUE_LIMIT, messages: limit } : { ...DEFAULT_QUEUE_LIMIT, ...limit });
@@ -290,7 +292,7 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
     if (this.events.hasListeners('error')) {
       this.events.dispatch('error', error, (thrown) => this.logger.error('[ipcio] error listener threw', thrown));
     } else {
-      this.logger.error(`[ipcio ${this.currentName}] ${error.code}: ${error.message}`);
+      this.logger.error(`[ipcio ${this.currentName}] ${error.code}: ${logSafe(error.message)}`);
     }
   }
 

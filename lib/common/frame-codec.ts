@@ -2,6 +2,7 @@ import { cutBinaryParts, restoreBinaryParts } from './binary-parts.js';
 import { ErrorCode, IpcError } from './errors.js';
 import type { BinaryPart, Message } from './messages.js';
 import { validateMessage } from './message-validation.js';
+import { checkNesting } from './nesting.js';
 
 /**
  * One frame on a byte stream (Unix socket, named pipe):
@@ -37,6 +38,8 @@ export interface EncodedFrame {
 }
 
 export function encodeFrame(message: Message): EncodedFrame {
+  // Refused here, locally and with the connection kept, rather than by the peer, which would close it.
+  checkNesting(message, `${message.kind}${'cmd' in message ? ` "${message.cmd}"` : ''}`);
   const { json, parts, blobs } = cutBinaryParts(message as unknown as Record<string, unknown>);
   const envelope = parts.length > 0 ? { ...(json as object), bin: parts } : json;
   const jsonBytes = utf8Encoder.encode(JSON.stringify(envelope));
@@ -81,6 +84,12 @@ export interface FrameDecoderOptions {
   maxFirstFrameSize?: number;
   /** Allocates the buffer a frame split across chunks is copied into (Node passes Buffer.allocUnsafe). */
   allocate?: (size: number) => Uint8Array;
+  /**
+   * A client's choice: a frame whose body cannot be decoded (bad JSON, fields, nesting) is passed
+   * here and skipped, the stream going on with the next frame (its boundaries are intact). Without
+   * it, such a frame fails the stream (the server's choice: the peer broke the protocol).
+   */
+  onUndecodable?: (error: IpcError) => void;
 }
 
 /**
@@ -98,8 +107,10 @@ export class FrameDecoder {
   /** The first frame's limit while it is still to come; undefined after. */
   private firstFrameLimit: number | undefined;
   private readonly allocate: (size: number) => Uint8Array;
+  private readonly onUndecodable: ((error: IpcError) => void) | undefined;
 
   constructor(options: FrameDecoderOptions) {
+    this.onUndecodable = options.onUndecodable;
     this.maxFrameSize = options.maxFrameSize;
     this.firstFrameLimit = options.maxFirstFrameSize;
     this.allocate = options.allocate ?? ((size) => new Uint8Array(size));
@@ -161,8 +172,16 @@ export class FrameDecoder {
   private readBody(out: Message[]): boolean {
     if (this.buffered < this.bodyLength) return false;
     const body = this.take(this.bodyLength);
-    out.push(decodeBody(body, this.jsonLength));
     this.state = DecoderState.ReadingHeader;
+    if (this.onUndecodable === undefined) {
+      out.push(decodeBody(body, this.jsonLength));
+      return true;
+    }
+    try {
+      out.push(decodeBody(body, this.jsonLength));
+    } catch (error) {
+      this.onUndecodable(error instanceof IpcError ? error : new IpcError(ErrorCode.BAD_MESSAGE, String(error)));
+    }
     return true;
   }
 

@@ -1,3 +1,4 @@
+import { logSafe } from './log-text.js';
 import { describeMessage, type Message } from './messages.js';
 
 /** Anything with console's four levels. */
@@ -10,5 +11,5 @@ export interface Logger {
 
 /** Writes one line per message when verbose; `direction` is "<-" for received, "->" for sent. */
 export function traceMessage(logger: Logger, verbose: boolean, who: string, direction: '<-' | '->', peer: string, message: Message): void {
-  if (verbose) logger.info(`[ipcio ${who}] ${direction} ${peer}: ${describeMessage(message)}`);
+  if (verbose) logger.info(`[ipcio ${who}] ${direction} ${logSafe(peer)}: ${logSafe(describeMessage(message))}`);
 }

@@ -1,5 +1,6 @@
 import { ErrorCode, IpcError } from './errors.js';
 import { MessageKind, type Message } from './messages.js';
+import { checkNesting } from './nesting.js';
 
 /** The smallest frame limit a peer may announce in its hello. */
 export const MIN_PEER_MAX_FRAME_SIZE = 1024;
@@ -13,6 +14,8 @@ export function validateMessage(value: unknown): Message {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw bad('a message must be a JSON object');
   }
+  // Before any field is read: a message no conformant client could decode is never accepted, so never relayed.
+  checkNesting(value, 'the message');
   const m = value as Record<string, unknown>;
   switch (m.kind) {
     case MessageKind.Hello:

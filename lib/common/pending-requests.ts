@@ -1,5 +1,6 @@
 import { ErrorCode, IpcError } from './errors.js';
 import type { RequestOptions } from './contract.js';
+import { checkTimeoutMs, setLongTimeout } from './long-timer.js';
 
 export interface PendingRequest {
   readonly id: number;
@@ -47,12 +48,19 @@ export class PendingRequests {
       entry.reject(cancelled(description));
       return { request: entry, promise };
     }
-    const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
-    const timer = timeoutMs > 0 ? setTimeout(() => this.giveUp(id, new IpcError(ErrorCode.TIMEOUT, `${description} timed out after ${timeoutMs} ms`)), timeoutMs) : undefined;
+    let timeoutMs: number;
+    try {
+      timeoutMs = checkTimeoutMs(options.timeoutMs ?? this.defaultTimeoutMs, 'timeoutMs');
+    } catch (error) {
+      entry.reject(error as IpcError);
+      return { request: entry, promise };
+    }
+    // Through setLongTimeout: 2^31 ms or more (Infinity: never) must not fire after 1 ms as setTimeout would.
+    const timer = timeoutMs > 0 ? setLongTimeout(() => this.giveUp(id, new IpcError(ErrorCode.TIMEOUT, `${description} timed out after ${timeoutMs} ms`)), timeoutMs) : undefined;
     const onAbort = (): void => this.giveUp(id, cancelled(description));
     signal?.addEventListener('abort', onAbort, { once: true });
     entry.cleanup = () => {
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.clear();
       signal?.removeEventListener('abort', onAbort);
     };
     this.entries.set(id, entry);

@@ -14,6 +14,8 @@ import { EventDispatcher } from './event-dispatcher.js';
 import { DEFAULT_MAX_FRAME_SIZE } from './frame-codec.js';
 import { HandlerCalls, type ContainerFields } from './handler-calls.js';
 import { HandlerRegistry } from './handler-registry.js';
+import { logSafe } from './log-text.js';
+import { clampTimerDelayMs } from './long-timer.js';
 import { traceMessage, type Logger } from './logger.js';
 import {
   DISCOVER_COMMAND,
@@ -101,7 +103,7 @@ export class ServerCore<C extends Contract = AnyContract> {
     this.verbose = options.verbose ?? false;
     this.token = options.token;
     this.maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
-    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    this.handshakeTimeoutMs = clampTimerDelayMs(options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, 'handshakeTimeoutMs');
     this.logger = options.logger ?? console;
     this.pending = new PendingRequests(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, (request) => {
       const peer = request.tag as Peer;
@@ -228,7 +230,7 @@ export class ServerCore<C extends Contract = AnyContract> {
 
   protected reportError(error: IpcError): void {
     if (this.events.hasListeners('error')) this.events.dispatch('error', error, (thrown) => this.logger.error(thrown));
-    else this.logger.error(`[ipcio ${this.name}] ${error.code}: ${error.message}`);
+    else this.logger.error(`[ipcio ${this.name}] ${error.code}: ${logSafe(error.message)}`);
   }
 
   private handshake(port: Port, policy: PeerPolicy, message: Message): Peer | undefined {
@@ -265,7 +267,7 @@ export class ServerCore<C extends Contract = AnyContract> {
 
   /** Sends a fatal error and closes: the peer learns why before the connection ends. */
   private refuse(port: Port, error: IpcError): void {
-    if (this.verbose) this.logger.info(`[ipcio ${this.name}] refusing connection: ${error.code} ${error.message}`);
+    if (this.verbose) this.logger.info(`[ipcio ${this.name}] refusing connection: ${error.code} ${logSafe(error.message)}`);
     try {
       port.send({ kind: MessageKind.Error, error: error.toWire(), fatal: true });
     } catch {

@@ -30,6 +30,8 @@ export interface WebSocketPortOptions {
   maxFrameSize: number;
   /** Bytes the peer may leave unread before it is dropped with SLOW_CONSUMER. */
   maxPendingWriteBytes?: number;
+  /** A page's: a message it cannot decode is reported here and skipped (see FrameDecoderOptions). */
+  onUndecodable?: (error: IpcError) => void;
 }
 
 /**
@@ -46,6 +48,8 @@ export class WebSocketPort implements Port {
   private early: Message[] = [];
   private earlyClose: { reason: IpcError | undefined } | undefined;
   private closed = false;
+  /** Set when the decoder skipped the frame of the message being read. */
+  private skipped = false;
   private readonly onMessageEvent: Listener = (event) => this.receive(event.data);
   private readonly onCloseEvent: Listener = (event) => this.finish(errorForClose(event.code ?? WebSocketCloseCode.NORMAL, event.reason ?? ''));
 
@@ -53,7 +57,16 @@ export class WebSocketPort implements Port {
     private readonly ws: WebSocketLike,
     options: WebSocketPortOptions,
   ) {
-    this.decoder = new FrameDecoder({ maxFrameSize: options.maxFrameSize });
+    const { onUndecodable } = options;
+    this.decoder = new FrameDecoder({
+      maxFrameSize: options.maxFrameSize,
+      onUndecodable: onUndecodable
+        ? (error) => {
+            this.skipped = true;
+            onUndecodable(error);
+          }
+        : undefined,
+    });
     this.maxPendingWriteBytes = options.maxPendingWriteBytes ?? Number.POSITIVE_INFINITY;
     ws.addEventListener('message', this.onMessageEvent);
     ws.addEventListener('close', this.onCloseEvent);
@@ -101,9 +114,12 @@ export class WebSocketPort implements Port {
   private receive(data: unknown): void {
     if (this.closed) return;
     let message: Message;
+    this.skipped = false;
     try {
       message = readFrameMessage(this.decoder, binaryOf(data));
     } catch (error) {
+      // One whole frame that could not be decoded, already reported: the connection goes on.
+      if (this.skipped && this.decoder.bufferedBytes === 0) return;
       this.failWith(error instanceof IpcError ? error : new IpcError(ErrorCode.BAD_MESSAGE, String(error)), typeof data === 'string');
       return;
     }

@@ -39,6 +39,8 @@ export const WebSocketCloseCode = {
   ORIGIN_REFUSED: 4403,
   /** No auth message within the handshake timeout. Reason "AUTH_TIMEOUT". */
   AUTH_TIMEOUT: 4408,
+  /** The server's cap on open WebSockets (option maxConnections) is reached. Reason "TOO_MANY_CONNECTIONS". */
+  TOO_MANY_CONNECTIONS: 4429,
 } as const;
 
 export type WebSocketCloseCode = (typeof WebSocketCloseCode)[keyof typeof WebSocketCloseCode];
@@ -112,6 +114,8 @@ export function errorForClose(code: number, reason: string): IpcError | undefine
       return new IpcError(ErrorCode.AUTH_FAILED, `the server refused the connection (${code} ${reason || 'ORIGIN_REFUSED'}): this page's origin is not allowed`);
     case WebSocketCloseCode.NAME_REFUSED:
       return new IpcError(ErrorCode.AUTH_FAILED, `the server refused the connection (${code} ${reason || 'NAME_REFUSED'}): the name is not allowed`);
+    case WebSocketCloseCode.TOO_MANY_CONNECTIONS:
+      return new IpcError(ErrorCode.TOO_MANY_CONNECTIONS, `the server refused the connection (${code}): it has as many pages connected as it allows`);
     case WebSocketCloseCode.MESSAGE_TOO_BIG:
       return new IpcError(ErrorCode.FRAME_TOO_LARGE, `the server closed the connection: a message was over its limit (${code})`);
     default:

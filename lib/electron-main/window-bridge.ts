@@ -1,6 +1,7 @@
 import type { BrowserWindow, IpcMainEvent, MessagePortMain, WebContents, WebFrameMain } from 'electron';
 import { CONNECT_CHANNEL, PORT_CHANNEL } from '../common/bridge-channels.js';
 import type { AnyContract, Contract } from '../common/contract.js';
+import { logSafe } from '../common/log-text.js';
 import type { Logger } from '../common/logger.js';
 import { MessagePortPort } from '../common/message-port-port.js';
 import type { PeerPolicy } from '../common/peer.js';
@@ -76,7 +77,7 @@ export function bridgeWindow<C extends Contract>(
     const frame = event.senderFrame;
     const refusal = detached ? 'the window was detached' : whyRefused(frame, contents, originAllowed);
     if (refusal !== undefined) {
-      logger.warn(`[ipcio] window "${options.name}": refused a port request: ${refusal}`);
+      logger.warn(`[ipcio] window "${options.name}": refused a port request: ${logSafe(refusal)}`);
       return;
     }
     dropPort();

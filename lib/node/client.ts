@@ -2,9 +2,11 @@ import { createConnection } from 'node:net';
 import { dirname } from 'node:path';
 import type { AnyContract, Contract } from '../common/contract.js';
 import { ClientEndpoint, type ClientEndpointOptions, type ClientHandlers } from '../common/client-endpoint.js';
+import { IpcError } from '../common/errors.js';
 import { DEFAULT_MAX_FRAME_SIZE } from '../common/frame-codec.js';
 import type { Port } from '../common/port.js';
 import { checkEncoding } from './encoding.js';
+import { watchParentLifeline } from './parent-lifeline.js';
 import { checkDomain, checkPrivateDir, checkSocketPathLength, socketPathFor } from './socket-path.js';
 import { SocketPort } from './socket-port.js';
 
@@ -34,13 +36,19 @@ export class IpcClient<C extends Contract = AnyContract, N extends string = stri
     const maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
     // A path derived from the domain lives in the per-user directory: check it is still ours before each connect.
     const privateDir = given === undefined && process.platform !== 'win32' ? dirname(socketPath) : undefined;
-    super(() => openSocketPort(socketPath, maxFrameSize, privateDir), {
+    // Set once `this` exists; the ports are only opened after that.
+    const undecodable = { report: (_error: IpcError): void => undefined };
+    super(() => openSocketPort(socketPath, maxFrameSize, privateDir, (error) => undecodable.report(error)), {
       ...options,
       maxFrameSize,
       name: options.name ?? (env('IPCIO_NAME') as N | undefined),
       token: options.token ?? env('IPCIO_TOKEN'),
     }, handlers);
     this.socketPath = socketPath;
+    // One message this client cannot decode is skipped and reported (the error event), never a reason to drop the connection.
+    undecodable.report = (error) => this.reportError(new IpcError(error.code, `skipped a message from the server that could not be decoded: ${error.message}`));
+    // The supervised helper itself (its name from IPCIO_NAME) stops when main dies, however main died.
+    if (options.name === undefined && env('IPCIO_NAME') !== undefined) watchParentLifeline();
   }
 }
 
@@ -50,13 +58,13 @@ function checkedDomain(domain: string | undefined): string {
   return value;
 }
 
-function openSocketPort(path: string, maxFrameSize: number, privateDir: string | undefined): Promise<Port> {
+function openSocketPort(path: string, maxFrameSize: number, privateDir: string | undefined, onUndecodable: (error: IpcError) => void): Promise<Port> {
   return new Promise((resolve, reject) => {
     if (privateDir !== undefined) checkPrivateDir(privateDir); // throws UNSAFE_SOCKET_DIR: the promise rejects
     const socket = createConnection(path);
     socket.once('connect', () => {
       socket.off('error', reject);
-      resolve(new SocketPort(socket, { maxFrameSize }));
+      resolve(new SocketPort(socket, { maxFrameSize, onUndecodable }));
     });
     socket.once('error', reject);
   });

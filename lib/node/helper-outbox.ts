@@ -1,3 +1,4 @@
+import { checkTimeoutMs, setLongTimeout } from '../common/long-timer.js';
 import type { RequestOptions } from '../common/contract.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../common/client-endpoint.js';
 import { ErrorCode, IpcError } from '../common/errors.js';
@@ -37,7 +38,12 @@ export class HelperOutbox {
   request<T>(send: (options: RequestOptions) => Promise<T>, options: RequestOptions = {}): Promise<T> {
     if (this.online) return send(options);
     const { signal } = options;
-    const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    let timeoutMs: number;
+    try {
+      timeoutMs = checkTimeoutMs(options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, 'timeoutMs');
+    } catch (error) {
+      return Promise.reject(error as IpcError);
+    }
     const calledAt = Date.now();
     return new Promise<T>((resolve, reject) => {
       if (signal?.aborted) {
@@ -61,12 +67,12 @@ export class HelperOutbox {
         entry.fail(error);
       };
       const timer = timeoutMs > 0
-        ? setTimeout(() => giveUp(new IpcError(ErrorCode.TIMEOUT, `request to helper "${this.helperName}" timed out after ${timeoutMs} ms while it was down`)), timeoutMs)
+        ? setLongTimeout(() => giveUp(new IpcError(ErrorCode.TIMEOUT, `request to helper "${this.helperName}" timed out after ${timeoutMs} ms while it was down`)), timeoutMs)
         : undefined;
       const onAbort = (): void => giveUp(new IpcError(ErrorCode.CANCELLED, `request to "${this.helperName}" was cancelled`));
       signal?.addEventListener('abort', onAbort, { once: true });
       const cleanup = (): void => {
-        clearTimeout(timer);
+        timer?.clear();
         signal?.removeEventListener('abort', onAbort);
       };
       this.hold(entry);

@@ -1,6 +1,6 @@
-import { lstatSync, mkdirSync, type Stats } from 'node:fs';
+import { lstatSync, mkdirSync, statSync, type Stats } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { ErrorCode, IpcError } from '../common/errors.js';
 
 /**
@@ -22,10 +22,13 @@ export function checkDomain(domain: string): void {
   }
 }
 
-/** The directory every domain of this user shares: `$XDG_RUNTIME_DIR/ipcio`, else `<tmp>/ipcio-<uid>`. */
+/**
+ * The directory every domain of this user shares: `$XDG_RUNTIME_DIR/ipcio`, else `<tmp>/ipcio-<uid>`.
+ * A relative XDG_RUNTIME_DIR is invalid and ignored, as the XDG Base Directory spec requires.
+ */
 export function defaultSocketDir(env: NodeJS.ProcessEnv = process.env): string {
   const runtimeDir = env.XDG_RUNTIME_DIR;
-  if (runtimeDir) return join(runtimeDir, 'ipcio');
+  if (runtimeDir && isAbsolute(runtimeDir)) return join(runtimeDir, 'ipcio');
   return join(tmpdir(), `ipcio-${process.getuid?.() ?? userInfo().username}`);
 }
 
@@ -81,6 +84,22 @@ export function checkPrivateDir(dir: string): void {
   if (!stats.isDirectory()) throw unsafe(dir, 'is not a directory');
   if (uid !== undefined && stats.uid !== uid) throw unsafe(dir, `is owned by uid ${stats.uid}, not ${uid}`);
   if ((stats.mode & 0o077) !== 0) throw unsafe(dir, `has mode ${(stats.mode & 0o777).toString(8)}; it must be 700`);
+  checkParentDir(dir, uid);
+}
+
+/**
+ * Whoever can rename entries in the parent can swap our directory for theirs between this check
+ * and the connect. So the parent must be root's or ours, and writable by nobody else unless it has
+ * the sticky bit (as /tmp has: there only an entry's owner may rename it).
+ */
+function checkParentDir(dir: string, uid: number | undefined): void {
+  const parent = dirname(dir);
+  // stat, not lstat: /tmp may be a symlink to /private/tmp (macOS); what counts is the directory it names.
+  const stats = statSync(parent);
+  if (uid !== undefined && stats.uid !== 0 && stats.uid !== uid) throw unsafe(parent, `(the parent of ${dir}) is owned by uid ${stats.uid}, neither root nor ${uid}`);
+  const writableByOthers = (stats.mode & 0o022) !== 0;
+  const sticky = (stats.mode & 0o1000) !== 0;
+  if (writableByOthers && !sticky) throw unsafe(parent, `(the parent of ${dir}) has mode ${(stats.mode & 0o7777).toString(8)}: others may write it and it has no sticky bit`);
 }
 
 function unsafe(dir: string, why: string): IpcError {

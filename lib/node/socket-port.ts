@@ -11,6 +11,8 @@ export interface SocketPortOptions {
   maxFirstFrameSize?: number;
   /** Bytes the peer may leave unread before it is dropped with SLOW_CONSUMER. */
   maxPendingWriteBytes?: number;
+  /** A client's: frames it cannot decode are reported here and skipped (see FrameDecoderOptions). */
+  onUndecodable?: (error: IpcError) => void;
 }
 
 /** Chunks smaller than this are copied into one buffer per flush; larger ones are written as they are. */
@@ -41,6 +43,7 @@ export class SocketPort implements Port {
     this.decoder = new FrameDecoder({
       maxFrameSize: options.maxFrameSize,
       maxFirstFrameSize: options.maxFirstFrameSize,
+      onUndecodable: options.onUndecodable,
       allocate: (size) => Buffer.allocUnsafe(size),
     });
     this.maxPendingWriteBytes = options.maxPendingWriteBytes ?? Number.POSITIVE_INFINITY;

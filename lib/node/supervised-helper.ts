@@ -1,13 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
 import { backoffDelayMs, type ReconnectOptions } from '../common/backoff.js';
 import type { AnyContract, RequestOptions } from '../common/contract.js';
 import { ErrorCode, IpcError } from '../common/errors.js';
+import { logSafe } from '../common/log-text.js';
+import { setLongTimeout, type LongTimer } from '../common/long-timer.js';
 import type { Logger } from '../common/logger.js';
 import type { PeerInfo } from '../common/server-core.js';
 import { HelperOutbox } from './helper-outbox.js';
+import { DEFAULT_MAX_OUTPUT_LINE_BYTES, readBoundedLines, type OutputLine } from './output-lines.js';
 import type { IpcServer } from './server.js';
 
 export interface HelperOptions {
@@ -24,7 +25,16 @@ export interface HelperOptions {
   killGraceMs?: number;
   /** Messages held for the helper while it is down (default 1000). */
   queueLimit?: number;
+  /** Longest output line logged whole, in bytes (default 16 KiB); a longer one is cut and the cut logged. */
+  maxOutputLineBytes?: number;
 }
+
+/**
+ * The file descriptor, in every supervised helper, of the read end of a pipe
+ * whose write end only main holds: it reads end-of-file when main is gone,
+ * however it died (kill -9 included). Its number is in IPCIO_PARENT_FD.
+ */
+export const PARENT_LIFELINE_FD = 3;
 
 /** A helper process as main sees it. */
 export interface SupervisedHelper {
@@ -56,7 +66,7 @@ export class HelperProcess implements SupervisedHelper {
   private stopping = false;
   private attempt = 0;
   private startedAtMs = 0;
-  private restartTimer: ReturnType<typeof setTimeout> | undefined;
+  private restartTimer: LongTimer | undefined;
   private exitWaiters: (() => void)[] = [];
   private readonly restart: ReconnectOptions | false;
   private readonly outbox: HelperOutbox;
@@ -102,12 +112,33 @@ export class HelperProcess implements SupervisedHelper {
     // A fresh token per start: a process from an earlier start cannot come back under the name.
     const token = randomBytes(32).toString('hex');
     this.server.reserveName(this.name, token);
-    const env = { ...process.env, ...this.options.env, IPCIO_SOCKET: this.server.socketPath, IPCIO_NAME: this.name, IPCIO_TOKEN: token };
-    const child = spawn(this.command, [...this.args], { env, cwd: this.options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...this.options.env,
+      IPCIO_SOCKET: this.server.socketPath,
+      IPCIO_NAME: this.name,
+      IPCIO_TOKEN: token,
+      IPCIO_PARENT_FD: String(PARENT_LIFELINE_FD),
+    };
+    // Inside Electron, process.execPath is Electron itself: without this it would open an app, not run the script.
+    if (this.command === process.execPath && process.versions.electron !== undefined) env.ELECTRON_RUN_AS_NODE = '1';
+    const child = spawn(this.command, [...this.args], {
+      env,
+      cwd: this.options.cwd,
+      // fd 3: the lifeline (see PARENT_LIFELINE_FD). Main never writes to it; it only has to stay open.
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      // Its own process group, so stopping it reaches the processes it started too.
+      detached: process.platform !== 'win32',
+    });
     this.child = child;
     this.startedAtMs = Date.now();
-    logLines(child.stdout, (line) => this.logger.info(`[${this.name}] ${line}`));
-    logLines(child.stderr, (line) => this.logger.warn(`[${this.name}] ${line}`));
+    const maxLineBytes = this.options.maxOutputLineBytes ?? DEFAULT_MAX_OUTPUT_LINE_BYTES;
+    if (child.stdout) readBoundedLines(child.stdout, maxLineBytes, (line) => this.logOutput(line, maxLineBytes, 'info'));
+    if (child.stderr) readBoundedLines(child.stderr, maxLineBytes, (line) => this.logOutput(line, maxLineBytes, 'warn'));
+    // Main's end of the lifeline must not keep main's event loop alive.
+    const lifeline = child.stdio[PARENT_LIFELINE_FD] as (NodeJS.ReadableStream & { unref?: () => void; on(event: 'error', listener: () => void): unknown }) | null;
+    lifeline?.on('error', () => undefined);
+    lifeline?.unref?.();
     // A failed spawn (ENOENT) emits 'error' and maybe no 'exit'; either ends this run.
     child.once('error', (error) => this.onGone(child, `could not run: ${error.message}`));
     child.once('exit', (code, signal) => this.onGone(child, signal ? `was killed by ${signal}` : `exited with code ${code}`));
@@ -115,7 +146,7 @@ export class HelperProcess implements SupervisedHelper {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    clearTimeout(this.restartTimer);
+    this.restartTimer?.clear();
     this.outbox.failAll(new IpcError(ErrorCode.CLOSED, `helper "${this.name}" was stopped`));
     this.server.reserveName(this.name, undefined);
     this.server.off('client-connected', this.onConnected);
@@ -123,10 +154,15 @@ export class HelperProcess implements SupervisedHelper {
     const child = this.child;
     if (child) {
       const exited = new Promise<void>((resolve) => this.exitWaiters.push(resolve));
-      child.kill('SIGTERM');
-      const killTimer = setTimeout(() => child.kill('SIGKILL'), this.options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
+      const graceMs = this.options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+      const deadlineMs = Date.now() + graceMs;
+      signalGroup(child, 'SIGTERM');
+      const killTimer = setLongTimeout(() => signalGroup(child, 'SIGKILL'), graceMs);
       await exited;
-      clearTimeout(killTimer);
+      killTimer.clear();
+      // The helper is gone; what it started gets the rest of the grace period, then SIGKILL.
+      while (groupAlive(child) && Date.now() < deadlineMs) await new Promise((resolve) => setTimeout(resolve, GROUP_POLL_MS));
+      signalGroup(child, 'SIGKILL');
     }
     this.onStopped();
   }
@@ -134,7 +170,15 @@ export class HelperProcess implements SupervisedHelper {
   /** The parent is exiting: no time for a grace period, only for the signal. */
   killNow(): void {
     this.stopping = true;
-    this.child?.kill('SIGTERM');
+    if (this.child) signalGroup(this.child, 'SIGTERM');
+  }
+
+  private logOutput(line: OutputLine, maxLineBytes: number, level: 'info' | 'warn'): void {
+    // Escaped (one log line per output line, no terminal sequences), never cut further: the line is bounded already.
+    const unbounded = Number.POSITIVE_INFINITY;
+    if (line.kind === 'line') this.logger[level](`[${this.name}] ${logSafe(line.text, unbounded)}`);
+    else if (line.kind === 'cut') this.logger[level](`[${this.name}] ${logSafe(line.text, unbounded)}… [cut at ${maxLineBytes} bytes]`);
+    else this.logger.warn(`[ipcio] helper "${this.name}" wrote a line of ${line.lineBytes} bytes; logged its first ${maxLineBytes}, dropped the rest`);
   }
 
   private onGone(child: ChildProcess, what: string): void {
@@ -151,7 +195,7 @@ export class HelperProcess implements SupervisedHelper {
     const delayMs = backoffDelayMs(this.attempt, this.restart);
     this.attempt += 1;
     this.logger.warn(`[ipcio] helper "${this.name}" ${what}; restarting in ${delayMs} ms`);
-    this.restartTimer = setTimeout(() => void this.restartWhenNameFree(), delayMs);
+    this.restartTimer = setLongTimeout(() => void this.restartWhenNameFree(), delayMs);
   }
 
   /** The dead process's connection may not be noticed yet; a new one under the name would get NAME_TAKEN. */
@@ -172,6 +216,25 @@ export class HelperProcess implements SupervisedHelper {
   }
 }
 
-function logLines(stream: Readable | null, write: (line: string) => void): void {
-  if (stream) createInterface({ input: stream, crlfDelay: Infinity }).on('line', write);
+const GROUP_POLL_MS = 20;
+
+/** Signals the helper's whole process group (it leads one: spawned detached), else the helper alone. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    if (process.platform === 'win32') child.kill(signal);
+    else process.kill(-child.pid, signal);
+  } catch {
+    // ESRCH: nobody left in the group.
+  }
+}
+
+function groupAlive(child: ChildProcess): boolean {
+  if (child.pid === undefined || process.platform === 'win32') return false;
+  try {
+    process.kill(-child.pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -2,6 +2,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { logSafe } from '../common/log-text.js';
+import { setLongTimeout } from '../common/long-timer.js';
 import type { Logger } from '../common/logger.js';
 import type { PeerPolicy } from '../common/peer.js';
 import type { ServerCore } from '../common/server-core.js';
@@ -14,6 +16,16 @@ const TOKEN_BYTES = 32;
 const DEFAULT_AUTH_TIMEOUT_MS = 5_000;
 /** An auth message is a token and a name; anything longer is not one. */
 const MAX_AUTH_MESSAGE_BYTES = 1024;
+/**
+ * Bytes a connection may send after the upgrade and before it is authenticated (the auth message and
+ * its WebSocket framing, with room to spare); one more and it is dropped at once. Without this, ws
+ * would buffer up to maxPayload (64 MiB) for anyone who can reach the port.
+ */
+export const MAX_UNAUTHENTICATED_BYTES = 4 * 1024;
+/** Default cap on open WebSockets; TCP connections are capped at twice this (idle ones included). */
+export const DEFAULT_MAX_CONNECTIONS = 32;
+/** How long a refused connection may take to read its close frame before it is destroyed. */
+const REFUSED_CLOSE_GRACE_MS = 1000;
 
 export interface WebSocketTransportOptions {
   /** TCP port on 127.0.0.1; 0 (default) takes a free one. */
@@ -38,6 +50,12 @@ export interface WebSocketTransportOptions {
   authTimeoutMs?: number;
   /** Bytes a page may leave unread before it is dropped with SLOW_CONSUMER (default: maxFrameSize + 16 MiB). */
   maxPendingWriteBytes?: number;
+  /**
+   * Open WebSockets at most (default 32); one more is refused with close code 4429
+   * TOO_MANY_CONNECTIONS. TCP connections, idle ones included, are capped at twice this: the
+   * kernel-level excess is closed on accept, so nobody can exhaust main's file descriptors.
+   */
+  maxConnections?: number;
   /** Where refused connections are reported (default console). */
   logger?: Pick<Logger, 'warn'>;
 }
@@ -59,9 +77,12 @@ export class WebSocketTransport {
   private readonly wss: WebSocketServer;
   private readonly maxFrameSize: number;
   private readonly logger: Pick<Logger, 'warn'>;
+  private readonly maxConnections: number;
   private listeningPort = 0;
   private pageCount = 0;
   private closing: Promise<void> | undefined;
+  /** Connections past the auth step; the others are held to MAX_UNAUTHENTICATED_BYTES. */
+  private readonly admitted = new WeakSet<WebSocket>();
 
   private constructor(
     private readonly server: ServerCore,
@@ -70,7 +91,10 @@ export class WebSocketTransport {
     this.token = options.token ?? randomBytes(TOKEN_BYTES).toString('base64url');
     this.maxFrameSize = options.maxFrameSize ?? server.maxFrameSize;
     this.logger = options.logger ?? console;
+    this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.http = createServer(options.requestListener ?? ((_request, response) => response.writeHead(404).end()));
+    this.http.maxConnections = 2 * this.maxConnections;
+    this.http.on('drop', () => this.logger.warn(`[ipcio] browser mode refused a TCP connection: TOO_MANY_CONNECTIONS (over ${this.http.maxConnections})`));
     // ws enforces the frame limit itself, before it buffers an oversized message (close 1009).
     this.wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes(this.maxFrameSize) });
     this.http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(request, socket, head));
@@ -129,7 +153,12 @@ export class WebSocketTransport {
     }
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       // A protocol error (oversized message: 1009) closes the socket itself; 'close' follows and the port reports it.
-      ws.on('error', (error) => this.logger.warn(`[ipcio] browser mode WebSocket error: ${error.message}`));
+      ws.on('error', (error) => this.logger.warn(`[ipcio] browser mode WebSocket error: ${logSafe(error.message)}`));
+      this.limitUntilAuthenticated(ws, socket, head.byteLength);
+      if (this.wss.clients.size > this.maxConnections) {
+        this.refuse(ws, WebSocketCloseCode.TOO_MANY_CONNECTIONS, 'TOO_MANY_CONNECTIONS', `over ${this.maxConnections} open WebSockets`);
+        return;
+      }
       // Refusals happen after the upgrade so the page can read why from the close code.
       const hostAndOrigin = this.checkHostAndOrigin(request);
       if (hostAndOrigin !== undefined) {
@@ -149,12 +178,12 @@ export class WebSocketTransport {
 
   /** The token comes in the first message: a text message `{"token", "name"?}` within the auth timeout. */
   private awaitAuthMessage(ws: WebSocket, queryName: string | undefined): void {
-    const timer = setTimeout(() => {
+    const timer = setLongTimeout(() => {
       ws.off('message', onFirst);
       this.refuse(ws, WebSocketCloseCode.AUTH_TIMEOUT, 'AUTH_TIMEOUT', 'no auth message in time');
     }, this.options.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS);
     const onFirst = (data: Buffer, isBinary: boolean): void => {
-      clearTimeout(timer);
+      timer.clear();
       const auth = isBinary ? undefined : parseAuth(data);
       if (auth === undefined) {
         this.refuse(ws, WebSocketCloseCode.AUTH_FAILED, 'AUTH_FAILED', 'first message is not an auth message');
@@ -166,7 +195,27 @@ export class WebSocketTransport {
       }
     };
     ws.once('message', onFirst);
-    ws.once('close', () => clearTimeout(timer));
+    ws.once('close', () => timer.clear());
+  }
+
+  /**
+   * Counts what arrives before the connection is admitted. ws reads each chunk before this listener
+   * (it subscribed first), so an auth message followed at once by frames is admitted before they count.
+   */
+  private limitUntilAuthenticated(ws: WebSocket, socket: Duplex, alreadyBytes: number): void {
+    let bytes = alreadyBytes;
+    const onData = (chunk: Buffer): void => {
+      if (this.admitted.has(ws)) {
+        socket.off('data', onData);
+        return;
+      }
+      bytes += chunk.byteLength;
+      if (bytes <= MAX_UNAUTHENTICATED_BYTES) return;
+      socket.off('data', onData);
+      this.logger.warn(`[ipcio] browser mode dropped a WebSocket: over ${MAX_UNAUTHENTICATED_BYTES} bytes before authentication`);
+      ws.terminate();
+    };
+    socket.on('data', onData);
   }
 
   private admit(ws: WebSocket, requested: string | undefined): void {
@@ -179,14 +228,20 @@ export class WebSocketTransport {
       maxFrameSize: this.maxFrameSize,
       maxPendingWriteBytes: this.options.maxPendingWriteBytes ?? this.maxFrameSize + 16 * 1024 * 1024,
     });
+    this.admitted.add(ws);
     const policy: PeerPolicy = { kind: 'window', trusted: true, name };
     if (this.options.allow) policy.allow = this.options.allow;
     this.server.accept(port, policy);
   }
 
+  /** Sends the close code, then reads nothing more: the socket ends, and is destroyed if the peer lingers. */
   private refuse(ws: WebSocket, code: number, reason: string, detail: string): void {
-    this.logger.warn(`[ipcio] browser mode refused a WebSocket: ${reason} (${detail})`);
+    this.logger.warn(`[ipcio] browser mode refused a WebSocket: ${reason} (${logSafe(detail)})`);
     ws.close(code, reason);
+    const socket = (ws as unknown as { _socket?: Duplex })._socket;
+    socket?.pause();
+    socket?.end();
+    setTimeout(() => ws.terminate(), REFUSED_CLOSE_GRACE_MS).unref();
   }
 
   /** Undefined when both are this transport's own (or allowed); else why not. */

@@ -8,6 +8,7 @@ import { sleep, tempSocket, until } from '../support/temp-socket.js';
 
 const HELPER = fileURLToPath(new URL('./fixtures/supervised-helper.mjs', import.meta.url));
 const PARENT = fileURLToPath(new URL('./fixtures/supervisor-parent.mjs', import.meta.url));
+const ELECTRON_LIKE_MAIN = fileURLToPath(new URL('./fixtures/electron-like-main.mjs', import.meta.url));
 const PYTHON_HELPER = fileURLToPath(new URL('./fixtures/supervised_helper.py', import.meta.url));
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -146,5 +147,15 @@ describe('server.spawn: supervised helper processes (real child processes on the
     const pid = Number(/helper pid (\d+)/.exec(output)?.[1]);
     expect(pid).toBeGreaterThan(0);
     await until(() => !isRunning(pid), 5000, `helper ${pid} to be gone`);
+  });
+
+  it('inside Electron (a fake: process.versions.electron set on plain Node), a helper spawned as process.execPath gets ELECTRON_RUN_AS_NODE=1, others do not', async () => {
+    const own = tempSocket();
+    const child = spawn(process.execPath, [ELECTRON_LIKE_MAIN, own.socketPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+    own.cleanup();
+    expect(JSON.parse(out)).toEqual(['[node-helper] ELECTRON_RUN_AS_NODE=1', '[other-helper] ELECTRON_RUN_AS_NODE=(unset)']);
   });
 });

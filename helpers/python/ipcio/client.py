@@ -14,6 +14,7 @@ progress. Lock order: `_wlock` before `_plock`, never the other way round.
 
 import itertools
 import logging
+import math
 import os
 import random
 import socket
@@ -26,6 +27,7 @@ from . import errors as E
 from .errors import IpcError
 from .frames import DEFAULT_MAX_FRAME_SIZE, FrameDecoder, encode_frame
 from .handlers import Call, HandlerRegistry, error_from_exception
+from .lifeline import watch_parent_lifeline
 from .messages import PROTOCOL_VERSION, validate
 from .paths import check_path_length, check_socket_dir, default_socket_path, validate_domain
 
@@ -123,6 +125,8 @@ class Client:
         self._stopped = threading.Event()  # the client has stopped for good
         self._thread = None
         self._pool = None
+        if name is None and os.environ.get("IPCIO_NAME"):
+            watch_parent_lifeline()  # the supervised helper itself: stop when main dies
 
     # ------------------------------------------------------------ properties
 
@@ -167,6 +171,7 @@ class Client:
         self._first.clear()
         self._first_error = None
         self._refusal = None
+        timeout = _wait_seconds(timeout)
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
             # No read deadline on this one: connect() itself waits `timeout` for the welcome.
@@ -278,6 +283,7 @@ class Client:
     def _request(self, message, timeout):
         if timeout is None:
             timeout = self.request_timeout
+        timeout = _wait_seconds(timeout)  # before anything is sent: a bad one is the caller's mistake
         rid = next(self._ids)
         message["id"] = rid
         pending = _Pending(rid)
@@ -380,7 +386,7 @@ class Client:
             self._sock = sock
             if self._closed:
                 _shutdown(sock)
-        decoder = FrameDecoder(self._max_frame_size or DEFAULT_MAX_FRAME_SIZE)
+        decoder = FrameDecoder(self._max_frame_size or DEFAULT_MAX_FRAME_SIZE, on_undecodable=self._on_undecodable)
         welcomed = False
         reason = IpcError(E.DISCONNECTED, "connection closed before the welcome")
         try:
@@ -522,6 +528,17 @@ class Client:
         else:
             log.debug("ipcio: ignoring an unexpected %r message", kind)
 
+    def _on_undecodable(self, error):
+        """One message we cannot decode is skipped and reported, never a reason to drop the connection."""
+        error = IpcError(error.code, f"skipped a message from the server that could not be decoded: {error.message}")
+        if self.on_error is not None:
+            try:
+                self.on_error(error)
+            except Exception:
+                log.exception("ipcio: on_error callback failed")
+        else:
+            log.warning("ipcio: %s", error)
+
     def _start_call(self, message, conn):
         kind, cmd = message["kind"], message["cmd"]
         call = Call(message.get("data"), message.get("from"), cmd, message.get("fromUuid"))
@@ -631,3 +648,14 @@ def _shutdown(sock):
         sock.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass
+
+
+def _wait_seconds(timeout):
+    """A user's timeout as Event.wait takes it: None for none (also for inf and anything past
+    threading.TIMEOUT_MAX, about 292 years, which would raise OverflowError), INVALID_ARGUMENT for
+    NaN, negatives and non-numbers."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or math.isnan(timeout) or timeout < 0:
+        raise IpcError(E.INVALID_ARGUMENT, f"timeout must be a number of seconds, 0 or more (None for none); got {timeout!r}")
+    return None if timeout >= threading.TIMEOUT_MAX else timeout

@@ -10,7 +10,7 @@ the order listed by the message's `bin` array of `{path, length}`.
 import json
 import struct
 
-from .errors import BAD_MESSAGE, FRAME_TOO_LARGE, INVALID_ARGUMENT, IpcError
+from .errors import BAD_MESSAGE, FRAME_TOO_LARGE, INVALID_ARGUMENT, NESTING_TOO_DEEP, IpcError
 
 DEFAULT_MAX_FRAME_SIZE = 64 * 1024 * 1024
 HEADER = struct.Struct(">II")
@@ -18,6 +18,8 @@ U32_MAX = 0xFFFFFFFF
 # Keys a path may not use: a JavaScript peer would walk into its prototype chain.
 FORBIDDEN_KEYS = frozenset({"__proto__", "prototype", "constructor"})
 BINARY_TYPES = (bytes, bytearray, memoryview)
+# PROTOCOL.md, "Nesting": arrays and objects at most this deep, the message itself being level 1.
+MAX_NESTING_DEPTH = 128
 
 
 # ---------------------------------------------------------------- encoding
@@ -26,7 +28,8 @@ BINARY_TYPES = (bytes, bytearray, memoryview)
 def encode_frame(message, max_frame_size=None):
     """Return the frame bytes for `message` (a dict), binaries moved out as blobs.
 
-    Raises IpcError INVALID_ARGUMENT if the message cannot be JSON, and
+    Raises IpcError INVALID_ARGUMENT if the message cannot be JSON,
+    NESTING_TOO_DEEP if it nests deeper than MAX_NESTING_DEPTH, and
     FRAME_TOO_LARGE if the frame exceeds `max_frame_size` (or 2**32 - 1).
     """
     blobs = []
@@ -47,6 +50,8 @@ def encode_frame(message, max_frame_size=None):
 
 def _extract(value, path, blobs, bins):
     """Copy `value` with every binary replaced by None, recording blob and path."""
+    if isinstance(value, (dict, list, tuple)) and len(path) >= MAX_NESTING_DEPTH:
+        raise IpcError(NESTING_TOO_DEEP, f"the message nests arrays or objects more than {MAX_NESTING_DEPTH} levels deep")
     if isinstance(value, BINARY_TYPES):
         # Receivers refuse these keys in binary paths (they reach a JS prototype): fail here, keep the connection.
         bad = next((step for step in path if step in FORBIDDEN_KEYS), None)
@@ -105,11 +110,15 @@ class FrameDecoder:
 
     Raises IpcError FRAME_TOO_LARGE as soon as a header announces a frame over
     the limit (before its body is buffered) and BAD_MESSAGE for a malformed
-    frame. After either error the stream is unusable: close the connection.
+    header. After either error the stream is unusable: close the connection.
+    A frame whose body cannot be decoded (bad JSON or UTF-8, nested too deep)
+    leaves the stream intact: with `on_undecodable` it is passed there and
+    skipped; without, it raises as well.
     """
 
-    def __init__(self, max_frame_size=DEFAULT_MAX_FRAME_SIZE):
+    def __init__(self, max_frame_size=DEFAULT_MAX_FRAME_SIZE, on_undecodable=None):
         self.max_frame_size = max_frame_size
+        self.on_undecodable = on_undecodable
         self._buffer = bytearray()
 
     def feed(self, chunk):
@@ -117,7 +126,13 @@ class FrameDecoder:
         self._buffer += chunk
         messages = []
         while True:
-            message = self._next()
+            try:
+                message = self._next()
+            except _Undecodable as exc:
+                if self.on_undecodable is None:
+                    raise exc.error from None
+                self.on_undecodable(exc.error)
+                continue
             if message is None:
                 return messages
             messages.append(message)
@@ -140,7 +155,16 @@ class FrameDecoder:
         json_bytes = bytes(buf[HEADER.size:HEADER.size + json_length])
         blob_bytes = bytes(buf[HEADER.size + json_length:end])
         del buf[:end]
-        return decode_body(json_bytes, blob_bytes)
+        try:
+            return decode_body(json_bytes, blob_bytes)
+        except IpcError as exc:  # the frame is consumed: the stream goes on
+            raise _Undecodable(exc) from None
+
+
+class _Undecodable(Exception):
+    def __init__(self, error):
+        super().__init__(error)
+        self.error = error
 
 
 def decode_body(json_bytes, blob_bytes):
@@ -149,10 +173,14 @@ def decode_body(json_bytes, blob_bytes):
         message = json.loads(json_bytes.decode("utf-8"), parse_constant=_reject_constant)
     except UnicodeDecodeError as exc:
         raise IpcError(BAD_MESSAGE, f"invalid UTF-8: {exc}") from None
+    except RecursionError:
+        raise IpcError(NESTING_TOO_DEEP, "the JSON nests deeper than Python can parse") from None
     except ValueError as exc:
         raise IpcError(BAD_MESSAGE, f"invalid JSON: {exc}") from None
     if not isinstance(message, dict):
         raise IpcError(BAD_MESSAGE, "the JSON of a frame must be an object")
+    if not _within_depth(message, MAX_NESTING_DEPTH):
+        raise IpcError(NESTING_TOO_DEEP, f"the message nests arrays or objects more than {MAX_NESTING_DEPTH} levels deep")
     bins = message.pop("bin", None)
     if bins is None:
         if blob_bytes:
@@ -211,3 +239,16 @@ def _resolve_placeholder(message, path):
 
 def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _within_depth(value, levels_left):
+    """Recursion stops at the limit, so the stack never goes deeper than it."""
+    if isinstance(value, dict):
+        items = value.values()
+    elif isinstance(value, list):
+        items = value
+    else:
+        return True
+    if levels_left == 0:
+        return False
+    return all(_within_depth(item, levels_left - 1) for item in items if isinstance(item, (dict, list)))

@@ -18,9 +18,12 @@ def validate_domain(domain):
 
 
 def socket_dir():
-    """`$XDG_RUNTIME_DIR/ipcio`, else `<tmpdir>/ipcio-<uid>`."""
+    """`$XDG_RUNTIME_DIR/ipcio`, else `<tmpdir>/ipcio-<uid>`.
+
+    A relative XDG_RUNTIME_DIR is invalid and ignored, as the XDG Base Directory spec requires.
+    """
     runtime = os.environ.get("XDG_RUNTIME_DIR")
-    if runtime:
+    if runtime and os.path.isabs(runtime):
         return os.path.join(runtime, "ipcio")
     return os.path.join(tempfile.gettempdir(), f"ipcio-{os.getuid()}")
 
@@ -63,3 +66,18 @@ def check_socket_dir(directory):
         raise IpcError(UNSAFE_SOCKET_DIR, f"{directory} is owned by uid {info.st_uid}, not by us")
     if info.st_mode & 0o077:
         raise IpcError(UNSAFE_SOCKET_DIR, f"{directory} has mode {oct(info.st_mode & 0o777)}, expected 0700")
+    check_parent_dir(directory)
+
+
+def check_parent_dir(directory):
+    """Whoever can rename entries in the parent can swap our directory for theirs between the check
+    and the connect: the parent must be root's or ours, and writable by nobody else unless sticky."""
+    parent = os.path.dirname(os.path.abspath(directory))
+    info = os.stat(parent)  # follows a symlink: /tmp may be one (macOS)
+    if info.st_uid not in (0, os.geteuid()):
+        raise IpcError(UNSAFE_SOCKET_DIR, f"{parent} (the parent of {directory}) is owned by uid {info.st_uid}, neither root nor us")
+    if info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX:
+        raise IpcError(
+            UNSAFE_SOCKET_DIR,
+            f"{parent} (the parent of {directory}) has mode {oct(info.st_mode & 0o7777)}: others may write it and it has no sticky bit",
+        )

@@ -228,6 +228,15 @@ class LiveTest(unittest.TestCase):
         self.fixture.wait("slow-aborted", data="t1")
         self.assertEqual(c.request("echo", 1), 1)  # the connection is fine
 
+    def test_huge_and_infinite_timeouts_wait_for_the_answer(self):
+        # Event.wait raises OverflowError past threading.TIMEOUT_MAX; such a timeout means "no timeout".
+        c = self.client()
+        for timeout in (float("inf"), 2 ** 40, 2 ** 31 / 1000):
+            self.assertEqual(c.request("echo", repr(timeout), timeout=timeout), repr(timeout))
+        self.assertIpcError("INVALID_ARGUMENT", c.request, "echo", 1, timeout=float("nan"))
+        self.assertIpcError("INVALID_ARGUMENT", c.request, "echo", 1, timeout=-1)
+        self.assertEqual(c.request("echo", 1), 1)
+
     def test_emit_to_the_server(self):
         c = self.client()
         for i in range(20):

@@ -189,3 +189,38 @@ class DecodeErrorTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class NestingTest(unittest.TestCase):
+    """PROTOCOL.md, "Nesting": 128 levels, the message itself being the first."""
+
+    @staticmethod
+    def nested(levels):
+        value = 0
+        for _ in range(levels):
+            value = [value]
+        return value
+
+    def test_the_deepest_allowed_message_round_trips(self):
+        message = {"kind": "emit", "cmd": "x", "data": self.nested(127)}
+        self.assertEqual(FrameDecoder().feed(encode_frame(message)), [message])
+
+    def test_one_level_more_is_refused_before_sending(self):
+        with self.assertRaises(IpcError) as ctx:
+            encode_frame({"kind": "emit", "cmd": "x", "data": self.nested(128)})
+        self.assertEqual(ctx.exception.code, "NESTING_TOO_DEEP")
+
+    def test_an_undecodable_frame_is_skipped_and_the_stream_goes_on(self):
+        deep = raw_frame(('{"kind":"emit","cmd":"x","data":' + "[" * 5000 + "]" * 5000 + "}").encode())
+        over_limit = raw_frame(('{"kind":"emit","cmd":"x","data":' + "[" * 128 + "]" * 128 + "}").encode())
+        broken = raw_frame(b'{"kind":"emit",')
+        good = encode_frame({"kind": "emit", "cmd": "after"})
+        skipped = []
+        decoder = FrameDecoder(on_undecodable=skipped.append)
+        self.assertEqual(decoder.feed(deep + over_limit + broken + good), [{"kind": "emit", "cmd": "after"}])
+        self.assertEqual([e.code for e in skipped], ["NESTING_TOO_DEEP", "NESTING_TOO_DEEP", "BAD_MESSAGE"])
+
+    def test_without_the_callback_an_undecodable_frame_raises(self):
+        with self.assertRaises(IpcError) as ctx:
+            FrameDecoder().feed(raw_frame(b'{"kind":"emit",'))
+        self.assertEqual(ctx.exception.code, "BAD_MESSAGE")
