@@ -55,7 +55,7 @@ test.describe('sidecar console in browser mode', () => {
     await view.page.setViewportSize({ width: 1280, height: 820 });
     // Something in every panel: a helper that was killed and came back, broadcasts, a result, a long request under way.
     await killedHelperLeavesAndReturns(view, 'hasher');
-    await expect(view.page.locator('#broadcasts li[data-command="load"]').nth(2)).toBeVisible({ timeout: 15_000 });
+    await expect(view.page.locator('#load-now')).toHaveAttribute('data-samples', /^([3-9]|\d{2,})$/, { timeout: 15_000 });
     await view.request('hasher', 'hashText', { text: 'hello, sidecar' });
     await view.startLong(400);
     await expect.poll(() => view.longProgress()).toBeGreaterThan(0.3);

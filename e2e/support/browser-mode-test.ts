@@ -25,6 +25,7 @@ export const test = base.extend<{ console: ConsolePage }, { app: BrowserModeApp;
       const app = await startBrowserModeApp();
       await use(app);
       await app.stop();
+      app.forget();
     },
     { scope: 'worker', timeout: 60_000 },
   ],
