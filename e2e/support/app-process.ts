@@ -19,6 +19,10 @@ export interface BrowserModeApp {
   /** The socket domain, which also names the file that keeps the port and token for the next start. */
   marker: string;
   port: number;
+  /** The process this started: npm with viaNpm, else start.mjs itself. */
+  pid: number;
+  /** Resolves when that process has exited. */
+  exited: Promise<void>;
   /** SIGTERM, then proof that no process of the app is left. */
   stop(): Promise<void>;
   /** Removes the file that keeps the port and token (after the last start on this domain). */
@@ -30,6 +34,8 @@ export interface StartOptions {
   marker?: string;
   /** SIDECAR_CONSOLE_PORT; default 0 (a free port). */
   port?: number;
+  /** Through `npm start` (npm, its sh, then start.mjs), as a person runs it; default start.mjs directly. */
+  viaNpm?: boolean;
 }
 
 /**
@@ -40,7 +46,8 @@ export interface StartOptions {
  */
 export async function startBrowserModeApp(options: StartOptions = {}): Promise<BrowserModeApp> {
   const marker = options.marker ?? `e2e-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const child = spawn(process.execPath, ['scripts/start.mjs', '--browser', '--no-build'], {
+  const [command, args] = options.viaNpm ? ['npm', ['start', '--', '--browser', '--no-build']] : [process.execPath, ['scripts/start.mjs', '--browser', '--no-build']];
+  const child = spawn(command as string, args as string[], {
     cwd: ROOT,
     env: { ...process.env, SIDECAR_CONSOLE_PORT: String(options.port ?? 0), SIDECAR_CONSOLE_DOMAIN: marker },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -71,6 +78,8 @@ export async function startBrowserModeApp(options: StartOptions = {}): Promise<B
     output,
     marker,
     port: Number(parsed.port),
+    pid: child.pid as number,
+    exited: new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()))),
     stop: () => stopApp(child, marker),
     forget: () => rmSync(`${socketPathFor(marker).replace(/\.sock$/, '')}.browser-mode.json`, { force: true }),
   };
@@ -92,7 +101,7 @@ async function stopApp(child: ChildProcess, marker: string): Promise<void> {
 }
 
 /** Pids whose environment holds SIDECAR_CONSOLE_DOMAIN=<marker>: the app and every helper it started. Linux only (/proc). */
-function processesWithMarker(marker: string): number[] {
+export function processesWithMarker(marker: string): number[] {
   if (!existsSync('/proc/self/environ')) return [];
   const needle = `SIDECAR_CONSOLE_DOMAIN=${marker}\0`;
   const found: number[] = [];

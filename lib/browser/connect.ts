@@ -23,8 +23,9 @@ export interface ConnectOptions<C extends Contract, N extends string> extends Om
   onRefused?: (error: IpcError) => void;
   /**
    * Told at every change: `connected` at each welcome, `disconnected` the
-   * moment the WebSocket closes (the endpoint then reconnects with backoff),
-   * `refused` once. See ConnectionState.
+   * moment the WebSocket closes (with why it closed; the endpoint then
+   * reconnects with backoff), `refused` once (with the refusal). See
+   * ConnectionState.
    */
   onStateChange?: (state: ConnectionState, error?: IpcError) => void;
 }

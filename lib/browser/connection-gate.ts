@@ -42,7 +42,8 @@ export class ConnectionGate {
     if (this.current === 'refused') return;
     const failure = new IpcError(ErrorCode.DISCONNECTED, `no connection to the app (${error.message}); reconnecting`);
     this.failAll(failure);
-    if (this.current !== 'disconnected') this.set('disconnected', failure);
+    // Calls fail with DISCONNECTED; the listener hears why the WebSocket closed.
+    if (this.current !== 'disconnected') this.set('disconnected', failure, error);
   }
 
   /** Turned away for good: everything waiting fails with the refusal's own code. */
@@ -93,9 +94,9 @@ export class ConnectionGate {
     for (const entry of [...this.inFlight]) entry.fail(error);
   }
 
-  private set(state: ConnectionState, error: IpcError | undefined): void {
+  private set(state: ConnectionState, reason: IpcError | undefined, cause: IpcError | undefined = reason): void {
     this.current = state;
-    this.reason = error;
-    this.onChange(state, error);
+    this.reason = reason;
+    this.onChange(state, cause);
   }
 }

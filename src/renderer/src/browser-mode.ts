@@ -27,7 +27,7 @@ export function installBrowserModeIpcio(events: ConnectionEvents): void {
     token,
     name,
     reconnect: RECONNECT,
-    onStateChange: (state, error) => events.onStateChange(state, error && `${error.code}: ${error.message}`),
+    onStateChange: (state, error) => events.onStateChange(state, error && (state === 'refused' ? `${error.code}: ${error.message}` : error.message)),
   });
   Object.defineProperty(window, 'ipcio', { value: api, enumerable: true });
   // The server named this page; keep the name in the URL so a reload comes back as the same window.

@@ -25,7 +25,7 @@ export class ConnectionView {
     this.badge.textContent = LABELS[state];
     this.controls.disabled = state !== 'connected';
     if (state === 'disconnected') {
-      this.banner.textContent = `Lost the connection to the app${message ? ` (${message})` : ''}. Requests fail at once until it is back; this page reconnects by itself when it is.`;
+      this.banner.textContent = `Lost the connection to the app${message ? ` (${message})` : ''}. Until it is back, requests fail at once with DISCONNECTED; this page reconnects by itself when it is.`;
       this.banner.hidden = false;
     } else {
       this.banner.hidden = true;

@@ -49,11 +49,11 @@ class Session {
     document.body.dataset.ready = 'true';
   }
 
-  /** The app is gone: what the page showed about it is no longer true. */
-  lost(): void {
+  /** The app is gone (or never let this page in): what the page showed about it is no longer true. */
+  lost(state: 'disconnected' | 'refused'): void {
     this.generation += 1;
     delete document.body.dataset.ready;
-    this.peers.lost();
+    this.peers.lost(state === 'disconnected');
     this.feed.lost();
   }
 }
@@ -68,7 +68,7 @@ function onStateChange(state: PageConnectionState, message?: string): void {
     seenConnected = true;
     return;
   }
-  if (state === 'disconnected' || state === 'refused') session?.lost();
+  if (state === 'disconnected' || state === 'refused') session?.lost(state);
   view.show(state, message);
 }
 

@@ -43,9 +43,9 @@ export class PeersPanel {
   }
 
   /** The app is gone, and with it every peer this list showed. */
-  lost(): void {
+  lost(logIt: boolean): void {
     this.refreshCount += 1;
-    this.log('connection to the app lost', 'lost', this.selfName);
+    if (logIt) this.log('connection to the app lost', 'lost', this.selfName);
     this.peers = {};
     this.helpers.clear();
     this.render();
