@@ -15,7 +15,23 @@ const README_SCREENSHOT = fileURLToPath(new URL('../../docs/screenshot.png', imp
 test.describe('sidecar console in browser mode', () => {
   test('the page lists both helpers, itself, and live broadcasts', async ({ console: view }) => {
     await expect(view.page.locator('#mode')).toHaveText('browser mode (development)');
+    await expect(view.page.locator('#connection')).toHaveText('connected');
     await listsBothHelpersAndItself(view);
+  });
+
+  test('the page says what it shows, and asks the server for nothing it lacks (no favicon 404)', async ({ console: view }) => {
+    await expect(view.page.locator('#intro')).toContainText(/ipcio\s+connects this app's main process, its helper processes[\s\S]*and every window by name/);
+    for (const panel of ['peers-panel', 'request-panel', 'long-panel', 'broadcast-panel']) {
+      await expect(view.page.locator(`#${panel} > p.muted`), panel).toHaveText(/\w.{30,}/);
+    }
+    const failed: string[] = [];
+    view.page.on('response', (response) => {
+      if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`);
+    });
+    await view.page.reload();
+    await view.ready();
+    await expect(view.page.locator('link[rel="icon"]')).toHaveAttribute('href', /^data:image\/svg\+xml,/);
+    expect(failed).toEqual([]);
   });
 
   test('a request to each helper returns the right result', async ({ console: view }) => {
