@@ -59,16 +59,22 @@ class Session {
 }
 
 let session: Session | undefined;
-let seenConnected = false;
+/** True from a loss until the next begin: the first connection is begun by main(), every later one here. */
+let stale = false;
 
 function onStateChange(state: PageConnectionState, message?: string): void {
   if (state === 'connected') {
     // Shown as connected once whoami and the peer list are in, so the controls never act on stale state.
-    if (seenConnected) void session?.begin().catch(() => undefined);
-    seenConnected = true;
+    if (stale && session) {
+      stale = false;
+      void session.begin().catch(() => undefined);
+    }
     return;
   }
-  if (state === 'disconnected' || state === 'refused') session?.lost(state);
+  if (state === 'disconnected' || state === 'refused') {
+    stale = true;
+    session?.lost(state);
+  }
   view.show(state, message);
 }
 
