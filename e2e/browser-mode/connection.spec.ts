@@ -71,9 +71,12 @@ test.describe('the page and a stopped app', () => {
       const answer = await view.request('hasher', 'hashText', { text: 'back again' });
       expect(answer.state).toBe('ok');
     } finally {
-      // Newest first: both carry the same marker, and stop() proves no process with it is left.
-      for (const app of started.reverse()) await app.stop();
-      started[0]?.forget();
+      try {
+        // Newest first: both carry the same marker, and stop() proves no process with it is left.
+        for (const app of [...started].reverse()) await app.stop();
+      } finally {
+        started[0]?.forget();
+      }
     }
   });
 });

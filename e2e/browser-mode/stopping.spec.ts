@@ -17,8 +17,7 @@ test.describe('starting and stopping the app', () => {
       // npm's shell dies of the signal without passing it on; the app notices it was orphaned and stops, helpers first.
       await expect.poll(() => processesWithMarker(app.marker), { timeout: 15_000 }).toEqual([]);
     } finally {
-      await app.stop();
-      app.forget();
+      await app.stop().finally(() => app.forget());
     }
   });
 
@@ -42,8 +41,7 @@ test.describe('starting and stopping the app', () => {
       expect(first.output.join('\n')).not.toContain('DOMAIN_IN_USE');
       expect(processesWithMarker(first.marker)).toContain(first.pid);
     } finally {
-      await first.stop();
-      first.forget();
+      await first.stop().finally(() => first.forget());
     }
   });
 });
