@@ -9,6 +9,25 @@ import { findElectronBinary } from './electron-binary.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = new Set(process.argv.slice(2));
+/** How often to look whether whoever started us is gone; a stop this much late is not noticed by a person. */
+const PARENT_CHECK_MS = 250;
+
+/**
+ * `npm start` runs this through `sh -c`. A SIGINT or SIGTERM sent to npm
+ * alone (not to the whole group, as a terminal's Ctrl-C does) is forwarded
+ * to that shell, which dies of it without passing it on: this process would
+ * be left running, re-parented, with its helpers. So when the parent changes,
+ * stop as if signalled ourselves.
+ */
+function stopWhenOrphaned(stop) {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    stop();
+  }, PARENT_CHECK_MS);
+  timer.unref();
+}
 
 function run(command, commandArgs) {
   const { status, error } = spawnSync(command, commandArgs, { cwd: root, stdio: 'inherit' });
@@ -20,6 +39,8 @@ function run(command, commandArgs) {
 
 async function startBrowserMode() {
   await import(pathToFileURL(`${root}/out/main/browser-mode.js`).href);
+  // Browser mode runs in this process and stops itself, helpers first, on SIGTERM.
+  stopWhenOrphaned(() => process.kill(process.pid, 'SIGTERM'));
 }
 
 if (!args.has('--no-build')) {
@@ -44,4 +65,5 @@ if (electron === undefined) {
     void startBrowserMode();
   });
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+  stopWhenOrphaned(() => child.kill('SIGTERM'));
 }

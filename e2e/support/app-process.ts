@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { socketPathFor } from '../../lib/node/index.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const STARTUP_TIMEOUT_MS = 30_000;
@@ -15,7 +16,26 @@ export interface BrowserModeApp {
   token: string;
   /** Everything the app printed so far (its own lines and its helpers'). */
   output: string[];
+  /** The socket domain, which also names the file that keeps the port and token for the next start. */
+  marker: string;
+  port: number;
+  /** The process this started: npm with viaNpm, else start.mjs itself. */
+  pid: number;
+  /** Resolves when that process has exited. */
+  exited: Promise<void>;
+  /** SIGTERM, then proof that no process of the app is left. */
   stop(): Promise<void>;
+  /** Removes the file that keeps the port and token (after the last start on this domain). */
+  forget(): void;
+}
+
+export interface StartOptions {
+  /** The domain of an earlier start, to start the same app again (it takes back its port and token). */
+  marker?: string;
+  /** SIDECAR_CONSOLE_PORT; default 0 (a free port). */
+  port?: number;
+  /** Through `npm start` (npm, its sh, then start.mjs), as a person runs it; default start.mjs directly. */
+  viaNpm?: boolean;
 }
 
 /**
@@ -24,11 +44,12 @@ export interface BrowserModeApp {
  * Every process of this app carries a marker in its environment, so stop()
  * can prove that no helper outlived it.
  */
-export async function startBrowserModeApp(): Promise<BrowserModeApp> {
-  const marker = `e2e-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const child = spawn(process.execPath, ['scripts/start.mjs', '--browser', '--no-build'], {
+export async function startBrowserModeApp(options: StartOptions = {}): Promise<BrowserModeApp> {
+  const marker = options.marker ?? `e2e-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const [command, args] = options.viaNpm ? ['npm', ['start', '--', '--browser', '--no-build']] : [process.execPath, ['scripts/start.mjs', '--browser', '--no-build']];
+  const child = spawn(command as string, args as string[], {
     cwd: ROOT,
-    env: { ...process.env, SIDECAR_CONSOLE_PORT: '0', SIDECAR_CONSOLE_DOMAIN: marker },
+    env: { ...process.env, SIDECAR_CONSOLE_PORT: String(options.port ?? 0), SIDECAR_CONSOLE_DOMAIN: marker },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
@@ -55,7 +76,12 @@ export async function startBrowserModeApp(): Promise<BrowserModeApp> {
     wsUrl: parsed.searchParams.get('ws') as string,
     token: parsed.searchParams.get('token') as string,
     output,
+    marker,
+    port: Number(parsed.port),
+    pid: child.pid as number,
+    exited: new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()))),
     stop: () => stopApp(child, marker),
+    forget: () => rmSync(`${socketPathFor(marker).replace(/\.sock$/, '')}.browser-mode.json`, { force: true }),
   };
 }
 
@@ -75,7 +101,7 @@ async function stopApp(child: ChildProcess, marker: string): Promise<void> {
 }
 
 /** Pids whose environment holds SIDECAR_CONSOLE_DOMAIN=<marker>: the app and every helper it started. Linux only (/proc). */
-function processesWithMarker(marker: string): number[] {
+export function processesWithMarker(marker: string): number[] {
   if (!existsSync('/proc/self/environ')) return [];
   const needle = `SIDECAR_CONSOLE_DOMAIN=${marker}\0`;
   const found: number[] = [];

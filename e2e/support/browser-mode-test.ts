@@ -24,7 +24,7 @@ export const test = base.extend<{ console: ConsolePage }, { app: BrowserModeApp;
     async ({}, use) => {
       const app = await startBrowserModeApp();
       await use(app);
-      await app.stop();
+      await app.stop().finally(() => app.forget());
     },
     { scope: 'worker', timeout: 60_000 },
   ],

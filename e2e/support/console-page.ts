@@ -21,7 +21,7 @@ export class ConsolePage {
     return this.page.locator(`#peers li[data-peer="${name}"]`);
   }
 
-  peerEvent(event: 'joined' | 'left' | 'kill', name: string): Locator {
+  peerEvent(event: 'joined' | 'left' | 'kill' | 'present', name: string): Locator {
     return this.page.locator(`#peer-events li[data-event="${event}"][data-peer="${name}"]`);
   }
 

@@ -13,9 +13,14 @@ export async function listsBothHelpersAndItself(view: ConsolePage): Promise<void
   const self = await view.selfName();
   expect(self).toMatch(/^window-\d+$/);
   await expect(view.page.locator('#peers li.self')).toHaveAttribute('data-peer', self);
-  // sysload's broadcast reaches the page every second.
-  await expect(view.page.locator('#broadcasts li[data-command="load"]').first()).toContainText('load from sysload');
+  // sysload's broadcast reaches the page every second, shown as the latest value rather than a line each.
   await expect(view.page.locator('#load-now')).toHaveAttribute('data-pid', /^\d+$/);
+  await expect(view.page.locator('#load-now')).toContainText(/^load [\d.]+ [\d.]+ [\d.]+ · \d+ CPUs · from sysload/);
+  await expect(view.page.locator('#load-now')).toHaveAttribute('data-samples', /^([2-9]|\d{2,})$/);
+  await expect(view.page.locator('#broadcasts li[data-command="load"]')).toHaveCount(0);
+  // Both helpers joined before the page did: the log says they are here.
+  await expect(view.peerEvent('present', 'hasher')).toHaveCount(1);
+  await expect(view.peerEvent('present', 'sysload')).toHaveCount(1);
 }
 
 export async function requestsReachEachHelper(view: ConsolePage): Promise<void> {
@@ -54,7 +59,11 @@ export async function longRequestShowsProgressAndCancels(view: ConsolePage): Pro
   await expect(view.longStatus).toHaveAttribute('data-state', 'cancelled');
   await expect(view.longStatus).toContainText('CANCELLED');
   await expect(view.longStatus).toHaveAttribute('data-helper-stopped', 'true');
-  await expect(view.longStatus).toContainText(/the hasher stopped after \d+ of 1000 MiB/);
+  await expect(view.longStatus).toContainText(/the hasher stopped after \d+ of 1000 MiB \(\d+%\)/);
+  // One figure: the percentage is the hasher's own count over the total, and the bar shows the same.
+  const [, done, percent] = /after (\d+) of 1000 MiB \((\d+)%\)/.exec((await view.longStatus.textContent()) ?? '') ?? [];
+  expect(Number(percent)).toBe(Math.floor((Number(done) / 1000) * 100));
+  expect(await view.longProgress()).toBeCloseTo(Number(done) / 1000, 5);
   const stoppedAt = await view.longProgress();
   expect(stoppedAt).toBeLessThan(0.5);
   await expect(view.page.locator('#long-start')).toBeEnabled();
@@ -91,6 +100,10 @@ export async function secondWindowIsASecondPeer(view: ConsolePage, open: () => P
   await expect(view.peerEvent('joined', secondName)).toHaveCount(1);
   const answer = await second.request('hasher', 'hashText', { text: 'from the second window' });
   expect(JSON.parse(answer.text).hex).toBe(sha256Text('from the second window'));
+  // Window to window: the first asks the second, which answers with its own name.
+  const greeting = await view.request(secondName, 'greet', { text: 'hi there' });
+  expect(greeting.state).toBe('ok');
+  expect(JSON.parse(greeting.text)).toEqual({ answeredBy: secondName, text: `${firstName} said: hi there` });
   await second.page.close();
   await expect(view.peerEvent('left', secondName)).toHaveCount(1);
   await expect(view.peer(secondName)).toHaveCount(0);

@@ -4,6 +4,7 @@ import { DEFAULT_MAX_FRAME_SIZE } from '../common/frame-codec.js';
 import { checkSocketPathLength } from '../node/socket-path.js';
 import { UsageError } from './exit-codes.js';
 import { parseJson } from './output.js';
+import { nearestFlag } from './suggest.js';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -30,6 +31,11 @@ export const COMMON_HELP = `Common options:
   -v, --verbose   trace every message on stderr
   -h, --help      this help`;
 
+/** The common options minus --name, for serve, whose --name is the server's own (its help says so once). */
+export const SERVER_COMMON_HELP = COMMON_HELP.split('\n')
+  .filter((line) => !line.trimStart().startsWith('--name'))
+  .join('\n');
+
 export interface Parsed {
   flags: Record<string, string | boolean | undefined>;
   positionals: string[];
@@ -41,8 +47,17 @@ export function parse(args: string[], options: OptionSpecs): Parsed {
     const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
     return { flags: values as Parsed['flags'], positionals };
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(describeParseError(error as Error & { code?: string }, options));
   }
+}
+
+/** parseArgs' own text for an unknown flag talks about positionals and quotes unevenly; say what to do instead. */
+function describeParseError(error: Error & { code?: string }, options: OptionSpecs): string {
+  const unknown = error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /Unknown option '([^']*)'/.exec(error.message)?.[1] : undefined;
+  if (unknown === undefined) return error.message.replace(/^Option/, 'option');
+  if (/^-\d/.test(unknown)) return `unknown option ${unknown}; a JSON argument that starts with "-" goes after "--", as in: -- ${unknown}`;
+  const suggestion = nearestFlag(unknown, Object.keys(options));
+  return `unknown option ${unknown}${suggestion ? `; did you mean ${suggestion}?` : ''}`;
 }
 
 export function stringFlag(parsed: Parsed, name: string): string | undefined {

@@ -1,5 +1,6 @@
 import { IpcClient, IpcError, ErrorCode, type ClientHandlers, type AnyContract } from '../node/index.js';
 import { fromEnv, resolveSocketPath, stringFlag, type Parsed } from './args.js';
+import { handshakeFailure } from './exit-codes.js';
 import { stderrLogger } from './output.js';
 
 export interface Connection {
@@ -33,15 +34,31 @@ export async function connect(parsed: Parsed, handlers?: ClientHandlers<AnyContr
   try {
     await client.ready;
   } catch (error) {
+    // Whatever the code (BAD_MESSAGE for a name the server will not give), a refused handshake exits 2.
     const failure = error as IpcError;
-    if (failure.code !== ErrorCode.DISCONNECTED) throw failure;
+    if (failure.code !== ErrorCode.DISCONNECTED) throw handshakeFailure(failure);
     // The client reports the cause (HANDSHAKE_TIMEOUT, BAD_MESSAGE from something that is not ipcio) before it gives up.
     const cause = errors.find((reported) => reported.code !== ErrorCode.DISCONNECTED);
-    if (cause) throw cause;
+    if (cause) throw handshakeFailure(cause);
     throw new IpcError(ErrorCode.DISCONNECTED, `cannot reach an ipcio server at ${client.socketPath} (${failure.message})`);
   }
   return { client, errors };
 }
+
+/**
+ * Resolves once the server has processed everything this client sent so far,
+ * then throws the first error it reported about it (NO_SUCH_CLIENT, NO_HANDLER,
+ * FORBIDDEN). The server handles one connection's messages in order, so once
+ * the answer to a discover is back, any error about an earlier emit has
+ * arrived before it. (`ipcio monitor` leaves such built-in requests out.)
+ */
+export async function processedByServer({ client, errors }: Connection): Promise<void> {
+  await client.discover({ timeoutMs: BARRIER_TIMEOUT_MS });
+  const [failure] = errors;
+  if (failure) throw failure;
+}
+
+const BARRIER_TIMEOUT_MS = 10_000;
 
 /** Resolves when the connection is lost, for the commands that run until then. */
 export function disconnected(client: IpcClient): Promise<IpcError> {

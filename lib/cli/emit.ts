@@ -1,5 +1,5 @@
 import { COMMON_HELP, jsonArgument, requirePositionals, stringFlag } from './args.js';
-import { connect } from './connect.js';
+import { connect, processedByServer } from './connect.js';
 import { ExitCode } from './exit-codes.js';
 import type { Subcommand } from './subcommand.js';
 
@@ -27,15 +27,12 @@ ${COMMON_HELP}`,
     const [command, json] = parsed.positionals as [string, string | undefined];
     const data = await jsonArgument(json);
     const to = stringFlag(parsed, 'to');
-    const { client, errors } = await connect(parsed);
+    const connection = await connect(parsed);
+    const { client } = connection;
     try {
       if (to === undefined) client.emit(command, data);
       else client.emitTo(to, command, data);
-      // The server handles one connection's messages in order: once this answer is back, any
-      // error about the emit (NO_SUCH_CLIENT, NO_HANDLER) has arrived before it.
-      await client.discover({ timeoutMs: 10_000 });
-      const [failure] = errors;
-      if (failure) throw failure;
+      await processedByServer(connection);
       return ExitCode.OK;
     } finally {
       await client.close();

@@ -32,6 +32,15 @@ const CONNECTION: ReadonlySet<string> = new Set([
   ErrorCode.LISTEN_FAILED,
 ]);
 
+/** Errors that ended the handshake: whatever their code (BAD_MESSAGE for a name the server refuses), they exit 2. */
+const handshakeFailures = new WeakSet<IpcError>();
+
+/** Marks an error as the reason the connection could not be set up. */
+export function handshakeFailure(error: IpcError): IpcError {
+  handshakeFailures.add(error);
+  return error;
+}
+
 /**
  * The exit status for an error. DISCONNECTED maps to 2 here; a command that
  * knows its own connection is still up (the *target* went away) uses 3 instead.
@@ -39,17 +48,31 @@ const CONNECTION: ReadonlySet<string> = new Set([
 export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof UsageError) return ExitCode.USAGE;
   if (!(error instanceof IpcError)) return ExitCode.USAGE;
+  if (handshakeFailures.has(error)) return ExitCode.CONNECTION;
   if (error.code === ErrorCode.TIMEOUT) return ExitCode.TIMEOUT;
   if (LOCAL.has(error.code)) return ExitCode.USAGE;
   if (CONNECTION.has(error.code)) return ExitCode.CONNECTION;
   return ExitCode.REMOTE;
 }
 
-/** `CODE: message` on one line: the first word is what a script matches on. */
+/** What to try next, for the refusals a person at a terminal can fix. */
+const HINTS: Partial<Record<string, string>> = {
+  [ErrorCode.AUTH_FAILED]: "pass the server's token with --token T or, kept out of ps, the IPCIO_TOKEN variable",
+  [ErrorCode.NAME_TAKEN]: 'choose another --name, or leave it out for a unique ipcio-cli-<pid>',
+  [ErrorCode.DOMAIN_IN_USE]: 'stop that server first, or serve another --domain',
+};
+
+/**
+ * `CODE: message` on one line: the first word is what a script matches on.
+ * Local mistakes (a bad domain name, a socket path too long) are usage
+ * errors and start with `ipcio:` like the others, their code in brackets.
+ */
 export function describeError(error: unknown): string {
   if (error instanceof IpcError) {
+    if (LOCAL.has(error.code)) return `ipcio: ${error.message} (${error.code})`;
     const remote = error.remoteCode === undefined ? '' : ` (remote code: ${error.remoteCode})`;
-    return `${error.code}: ${error.message}${remote}`;
+    const hint = HINTS[error.code];
+    return `${error.code}: ${error.message}${remote}${hint === undefined ? '' : `; ${hint}`}`;
   }
   if (error instanceof UsageError) return `ipcio: ${error.message}`;
   return `ipcio: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;

@@ -10,8 +10,10 @@ import { flushOutput, printError } from './output.js';
 import { request } from './request.js';
 import { serve } from './serve.js';
 import type { Subcommand } from './subcommand.js';
+import { nearestFlag } from './suggest.js';
+import { broadcast } from './broadcast.js';
 
-const SUBCOMMANDS: readonly Subcommand[] = [serve, discover, emit, request, listen, monitor];
+const SUBCOMMANDS: readonly Subcommand[] = [serve, discover, emit, broadcast, request, listen, monitor];
 
 const HELP = `Usage: ipcio <command> [options]
 
@@ -47,18 +49,25 @@ async function main(argv: string[]): Promise<ExitCode> {
     return ExitCode.OK;
   }
   const command = SUBCOMMANDS.find((c) => c.name === first);
-  if (!command) throw new UsageError(`unknown command "${first}"; commands: ${SUBCOMMANDS.map((c) => c.name).join(', ')}`);
-  const parsed = parse(rest, { ...COMMON_OPTIONS, ...command.options });
-  if (parsed.flags.help === true) {
-    process.stdout.write(`${command.help}\n`);
-    return ExitCode.OK;
-  }
+  if (!command) throw new UsageError(unknownCommand(first));
   try {
+    const parsed = parse(rest, { ...COMMON_OPTIONS, ...command.options });
+    if (parsed.flags.help === true) {
+      process.stdout.write(`${command.help}\n`);
+      return ExitCode.OK;
+    }
     return await command.run(parsed);
   } catch (error) {
     if (error instanceof UsageError) error.message += `\nSee "ipcio ${command.name} --help".`;
     throw error;
   }
+}
+
+function unknownCommand(typed: string): string {
+  const names = SUBCOMMANDS.map((c) => c.name);
+  const nearest = typed.startsWith('-') ? nearestFlag(typed, ['help', 'version']) : nearestFlag(typed, names)?.slice(2);
+  const guess = nearest === undefined ? '' : `; did you mean "${nearest}"?`;
+  return `unknown ${typed.startsWith('-') ? 'option' : 'command'} "${typed}"${guess}\nCommands: ${names.join(', ')}. See "ipcio --help".`;
 }
 
 // `ipcio monitor | head` closing the pipe is a normal way to stop reading, not a crash.

@@ -1,5 +1,5 @@
 import { IpcServer } from '../node/index.js';
-import { COMMON_HELP, fromEnv, stringFlag, requirePositionals } from './args.js';
+import { SERVER_COMMON_HELP, fromEnv, stringFlag, requirePositionals } from './args.js';
 import { interrupted } from './connect.js';
 import { ExitCode } from './exit-codes.js';
 import { printError, stderrLogger } from './output.js';
@@ -16,13 +16,17 @@ own besides the built-ins (ipcio:discover, ipcio:monitor). Prints
 "listening on PATH" on stderr once clients can connect; SIGINT or SIGTERM
 closes every connection, removes the socket and exits 0.
 
---token (or IPCIO_TOKEN) makes the token mandatory for clients. --name is the
-server's own name as clients see it (default "server").
+--token (or IPCIO_TOKEN) makes the token mandatory for clients.
 
 Exit status: 0 after a signal; 2 when it cannot listen (DOMAIN_IN_USE: a live
 server already has the domain; UNSAFE_SOCKET_DIR; LISTEN_FAILED); 1 usage.
+(Run through npx or npm, Ctrl-C also stops npm and its shell, which report
+130 whatever this returned: see docs/CLI.md.)
 
-${COMMON_HELP}`,
+Options:
+  --name NAME     the server's own name, as clients see it (default "server")
+
+${SERVER_COMMON_HELP}`,
   options: {},
   async run(parsed) {
     requirePositionals(parsed, 0, 0, '');

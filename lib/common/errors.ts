@@ -18,6 +18,8 @@ export const ErrorCode = {
   // Handshake refusals: fatal, the client does not retry.
   NAME_TAKEN: 'NAME_TAKEN',
   AUTH_FAILED: 'AUTH_FAILED',
+  /** Browser mode: the page's Origin (or the Host it used) is not the server's own; never on the wire, a close code. */
+  ORIGIN_REFUSED: 'ORIGIN_REFUSED',
   PROTOCOL_VERSION: 'PROTOCOL_VERSION',
   HANDSHAKE_TIMEOUT: 'HANDSHAKE_TIMEOUT',
   // Limits and malformed input.

@@ -111,7 +111,7 @@ export function errorForClose(code: number, reason: string): IpcError | undefine
     case WebSocketCloseCode.AUTH_TIMEOUT:
       return new IpcError(ErrorCode.AUTH_FAILED, `the server refused the connection (${code} ${reason || 'AUTH_FAILED'}): token missing or wrong`);
     case WebSocketCloseCode.ORIGIN_REFUSED:
-      return new IpcError(ErrorCode.AUTH_FAILED, `the server refused the connection (${code} ${reason || 'ORIGIN_REFUSED'}): this page's origin is not allowed`);
+      return new IpcError(ErrorCode.ORIGIN_REFUSED, `the server refused the connection (${code} ${reason || 'ORIGIN_REFUSED'}): this page's origin is not allowed`);
     case WebSocketCloseCode.NAME_REFUSED:
       return new IpcError(ErrorCode.AUTH_FAILED, `the server refused the connection (${code} ${reason || 'NAME_REFUSED'}): the name is not allowed`);
     case WebSocketCloseCode.TOO_MANY_CONNECTIONS:

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { attachWindow } from '../../lib/electron-main/index.js';
 import type { IpcServer } from '../../lib/node/server.js';
 import type { AppContract, WindowName } from '../shared/app-contract.js';
-import { startSidecarServer, type SidecarServer } from './sidecar-server.js';
+import { describeStartupFailure, startSidecarServer, type SidecarServer } from './sidecar-server.js';
 import { WINDOW_ALLOW } from './window-allow.js';
 
 const here = import.meta.dirname;
@@ -46,9 +46,8 @@ app
     sidecar = started;
     openWindow(started.server);
   })
-  .catch((error: { code?: string; message?: string }) => {
-    // DOMAIN_IN_USE above all: another sidecar console already runs on this socket.
-    console.error(`sidecar console could not start: ${error.code ?? 'ERROR'}: ${error.message ?? String(error)}`);
+  .catch((error: unknown) => {
+    console.error(describeStartupFailure(error));
     app.exit(1);
   });
 

@@ -47,11 +47,25 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
       return { pid: started.helpers.kill(String(data?.name)) };
     },
   });
+  // A failure to start rejects `ready` and is reported once, by the caller; later errors are logged here.
+  let listening = false;
+  server.on('error', (error) => {
+    if (listening) (options.logger ?? console).error(`[sidecar console] ${error.code}: ${error.message}`);
+  });
   server.on('client-connected', ({ name, kind }) => server.broadcast('peerJoined', { name, kind }));
   server.on('client-disconnected', ({ name, kind }) => server.broadcast('peerLeft', { name, kind }));
   server.start();
   await server.ready;
+  listening = true;
   const helpers = spawnHelpers(server, root);
   started.helpers = helpers;
   return { server, helpers, close: () => server.close() };
+}
+
+/** The one line printed when the app cannot start; DOMAIN_IN_USE says how to run a second one. */
+export function describeStartupFailure(error: unknown): string {
+  const { code, message } = error as { code?: string; message?: string };
+  const line = `sidecar console could not start: ${code ?? 'ERROR'}: ${message ?? String(error)}`;
+  if (code !== 'DOMAIN_IN_USE') return line;
+  return `${line}\nAnother sidecar console is running on this domain. Stop it, or start this one on a domain of its own: SIDECAR_CONSOLE_DOMAIN=second npm start`;
 }

@@ -68,7 +68,11 @@ export type AppContract = {
       info: Command<undefined, { python: string; platform: string; pid: number }>;
     };
   } & {
-    [window: WindowName]: { progress: Command<Progress> };
+    [window: WindowName]: {
+      progress: Command<Progress>;
+      /** Window to window: the page answers with its own name, so a call to another window shows who answered. */
+      greet: Command<{ text: string }, { answeredBy: string; text: string }>;
+    };
   };
   broadcasts: {
     load: LoadSample;
@@ -79,3 +83,9 @@ export type AppContract = {
 
 /** The helpers main supervises, by name. */
 export const HELPER_NAMES = ['hasher', 'sysload'] as const;
+
+/** What one window may ask another (progress is the hasher's to send, not a window's). */
+export const WINDOW_COMMANDS = ['greet'] as const;
+
+/** Windows are named window-1, window-2, ... by main (Electron) or browser mode. */
+export const WINDOW_NAME = /^window-[1-9]\d{0,5}$/;

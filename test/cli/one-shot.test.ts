@@ -219,7 +219,7 @@ describe('ipcio without a server', () => {
     const top = await runCli(['--help']);
     expect(top.code).toBe(0);
     expect(top.stdout).toMatch(/Exit status:[\s\S]*4 {2}timeout/);
-    for (const command of ['serve', 'discover', 'emit', 'request', 'listen', 'monitor']) {
+    for (const command of ['serve', 'discover', 'emit', 'broadcast', 'request', 'listen', 'monitor']) {
       const { code, stdout } = await runCli([command, '--help']);
       expect(code, command).toBe(0);
       expect(stdout).toContain(`Usage: ipcio ${command}`);

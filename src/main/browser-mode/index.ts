@@ -4,14 +4,16 @@
  * 127.0.0.1, and pages joining over the WebSocket transport instead of the
  * preload. Run by `npm start` where no Electron binary exists.
  *
- * Environment: SIDECAR_CONSOLE_PORT (default 0: a free port),
- * SIDECAR_CONSOLE_DOMAIN (the socket's domain).
+ * Environment: SIDECAR_CONSOLE_PORT (default: the last start's port if it
+ * is free, else a free one; 0: always a free one), SIDECAR_CONSOLE_DOMAIN
+ * (the socket's domain).
  */
 import { join } from 'node:path';
 import { allowPolicy } from '../../../lib/electron-main/allow.js';
 import { WebSocketTransport } from '../../../lib/node/websocket-transport.js';
 import { appRoot } from '../app-root.js';
-import { startSidecarServer } from '../sidecar-server.js';
+import { describeStartupFailure, startSidecarServer, type SidecarServer } from '../sidecar-server.js';
+import { newPageToken, readPageSession, writePageSession } from './page-session.js';
 import { WINDOW_ALLOW } from '../window-allow.js';
 import { staticFiles } from './static-files.js';
 import { WindowNames } from './window-names.js';
@@ -25,24 +27,34 @@ function pageUrl(transport: WebSocketTransport, name?: string): string {
   return `${transport.origin}/?${query}`;
 }
 
-const sidecar = await startSidecarServer({
+const sidecar: SidecarServer = await startSidecarServer({
   mode: 'browser',
   // Only called for a page's request, so after the transport below exists.
   openWindow: () => {
     const name = names.next();
     return { name, url: pageUrl(transport, name) };
   },
-}).catch((error: { code?: string; message?: string }) => {
-  // DOMAIN_IN_USE above all: another sidecar console already runs on this socket.
-  console.error(`sidecar console could not start: ${error.code ?? 'ERROR'}: ${error.message ?? String(error)}`);
+}).catch((error: unknown) => {
+  console.error(describeStartupFailure(error));
   process.exit(1);
 });
-const transport = await WebSocketTransport.listen(sidecar.server, {
-  port: Number(process.env.SIDECAR_CONSOLE_PORT ?? 0),
-  requestListener: staticFiles(join(appRoot(), 'out', 'renderer')),
-  peerName: names.forPage,
-  allow: allowPolicy(WINDOW_ALLOW, sidecar.server.name),
-});
+
+// Beside the socket, in the directory the server has just checked is private.
+const sessionPath = `${sidecar.server.socketPath.replace(/\.sock$/, '')}.browser-mode.json`;
+const previous = readPageSession(sessionPath);
+const token = previous?.token ?? newPageToken();
+const listen = (port: number): Promise<WebSocketTransport> =>
+  WebSocketTransport.listen(sidecar.server, {
+    port,
+    token,
+    requestListener: staticFiles(join(appRoot(), 'out', 'renderer')),
+    peerName: names.forPage,
+    allow: allowPolicy(WINDOW_ALLOW, sidecar.server.name),
+  });
+const askedPort = process.env.SIDECAR_CONSOLE_PORT;
+// The last start's port, so open pages find the app again; taken meanwhile, any free one (those pages then need the new URL).
+const transport: WebSocketTransport = askedPort !== undefined && askedPort !== '' ? await listen(Number(askedPort)) : await listen(previous?.port ?? 0).catch(() => listen(0));
+writePageSession(sessionPath, { port: transport.port, token });
 
 console.log(`sidecar console, browser mode (development only): open ${pageUrl(transport)}`);
 

@@ -18,6 +18,7 @@ export class LongRequestPanel {
   private job: string | undefined;
   private controller: AbortController | undefined;
   private jobCount = 0;
+  private lastDone = 0;
 
   constructor(private readonly api: AppApi) {
     api.on('progress', ({ data }) => this.onProgress(data));
@@ -33,6 +34,7 @@ export class LongRequestPanel {
     this.controller = controller;
     this.setRunning(true);
     this.bar.value = 0;
+    this.lastDone = 0;
     this.show('working', `starting ${megabytes} MiB…`);
     try {
       // An AbortSignal does not survive contextBridge; bridgeSignal's functions do, and work in browser mode too.
@@ -40,7 +42,7 @@ export class LongRequestPanel {
       this.show('done', `done: sha256 ${result.hex} (${result.bytes} bytes)`);
     } catch (error) {
       const parsed = parseBridgeError(error);
-      if (parsed?.code === 'CANCELLED') this.show('cancelled', `CANCELLED at ${this.bar.value * 100 | 0}%`);
+      if (parsed?.code === 'CANCELLED') this.show('cancelled', `CANCELLED after ${this.lastDone} of ${megabytes} MiB (${percent(this.bar.value)}); waiting for the hasher to stop…`);
       else this.show('error', `${parsed?.code ?? 'ERROR'}${parsed?.remoteCode ? ` · ${parsed.remoteCode}` : ''}: ${parsed?.message ?? String(error)}`);
     } finally {
       if (this.job === job) this.setRunning(false);
@@ -50,13 +52,17 @@ export class LongRequestPanel {
   private onProgress(progress: Progress): void {
     if (progress.job !== this.job) return;
     if (progress.state === 'cancelled') {
+      // The hasher's own count is the true one (it got further after the page's last progress): one figure, shown once.
+      this.bar.value = progress.done / progress.total;
+      this.lastDone = progress.done;
       this.status.dataset.helperStopped = 'true';
-      this.status.textContent += ` · the hasher stopped after ${progress.done} of ${progress.total} MiB`;
+      this.status.textContent = `CANCELLED: the hasher stopped after ${progress.done} of ${progress.total} MiB (${percent(this.bar.value)})`;
       return;
     }
     if (this.status.dataset.state !== 'working') return;
     this.bar.value = progress.done / progress.total;
-    this.show('working', `${progress.done} / ${progress.total} MiB`);
+    this.lastDone = progress.done;
+    this.show('working', `${progress.done} of ${progress.total} MiB (${percent(this.bar.value)})`);
   }
 
   private setRunning(running: boolean): void {
@@ -69,4 +75,8 @@ export class LongRequestPanel {
     if (state !== 'cancelled') delete this.status.dataset.helperStopped;
     this.status.textContent = text;
   }
+}
+
+function percent(fraction: number): string {
+  return `${Math.floor(fraction * 100)}%`;
 }

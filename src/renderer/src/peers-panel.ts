@@ -16,11 +16,11 @@ export class PeersPanel {
   private peers: Record<string, string[]> = {};
   private helpers = new Map<string, HelperStatus>();
   private refreshCount = 0;
+  private selfName = '';
 
   constructor(
     private readonly api: AppApi,
-    private readonly selfName: string,
-    private readonly onPeersChanged: (peers: Record<string, string[]>) => void,
+    private readonly onPeersChanged: (peers: Record<string, string[]>, selfName: string) => void,
   ) {
     api.on('peerJoined', ({ data }) => this.joined(data));
     api.on('peerLeft', ({ data }) => this.left(data));
@@ -30,10 +30,39 @@ export class PeersPanel {
     });
   }
 
+  /**
+   * The list as it is now, and one "is here" line per peer already connected:
+   * they joined before this window did, so no peerJoined told it of them.
+   */
+  async start(selfName: string): Promise<void> {
+    this.selfName = selfName;
+    await this.refresh();
+    for (const name of Object.keys(this.peers).sort(byKindThenName)) {
+      if (name !== selfName) this.log(`${name} is here (${this.kindOf(name)})`, 'present', name);
+    }
+  }
+
+  /** The app is gone, and with it every peer this list showed. */
+  lost(logIt: boolean): void {
+    this.refreshCount += 1;
+    if (logIt) this.log('connection to the app lost', 'lost', this.selfName);
+    this.peers = {};
+    this.helpers.clear();
+    this.render();
+  }
+
   /** Discovery and helper status, together; an older refresh that finishes late is dropped. */
   async refresh(): Promise<void> {
     const mine = ++this.refreshCount;
-    const [discovery, helpers] = await Promise.all([this.api.discover(), this.api.request('helpers')]);
+    let discovery: Awaited<ReturnType<AppApi['discover']>>;
+    let helpers: HelperStatus[];
+    try {
+      [discovery, helpers] = await Promise.all([this.api.discover(), this.api.request('helpers')]);
+    } catch (error) {
+      // A refresh a peer notice started, cut short by a lost connection: the connection view says so.
+      if (mine !== this.refreshCount) return;
+      throw error;
+    }
     if (mine !== this.refreshCount) return;
     this.peers = discovery.peers;
     this.helpers = new Map(helpers.map((helper) => [helper.name, helper]));
@@ -42,14 +71,14 @@ export class PeersPanel {
 
   private joined(notice: PeerNotice): void {
     this.log(`${notice.name} joined (${notice.kind})`, 'joined', notice.name);
-    void this.refresh();
+    void this.refresh().catch(() => undefined);
   }
 
   private left(notice: PeerNotice): void {
     this.log(`${notice.name} left`, 'left', notice.name);
     delete this.peers[notice.name];
     this.render();
-    void this.refresh();
+    void this.refresh().catch(() => undefined);
   }
 
   private async kill(name: string, button: HTMLButtonElement): Promise<void> {
@@ -66,12 +95,16 @@ export class PeersPanel {
   private render(): void {
     const names = Object.keys(this.peers).sort(byKindThenName);
     this.list.replaceChildren(...names.map((name) => this.item(name, this.peers[name] ?? [])));
-    this.onPeersChanged(this.peers);
+    this.onPeersChanged(this.peers, this.selfName);
+  }
+
+  private kindOf(name: string): string {
+    return this.helpers.has(name) ? 'helper' : name.startsWith('window-') ? 'window' : 'client';
   }
 
   private item(name: string, commands: string[]): HTMLLIElement {
     const helper = this.helpers.get(name);
-    const kind = helper ? 'helper' : name.startsWith('window-') ? 'window' : 'client';
+    const kind = this.kindOf(name);
     const detail = helper
       ? `${helper.language} helper · pid ${helper.pid ?? '-'} · ${helper.restarts} restart${helper.restarts === 1 ? '' : 's'}`
       : kind === 'window'

@@ -1,5 +1,5 @@
 import { parseBridgeError } from '../../../lib/electron-renderer/index.js';
-import { HELPER_NAMES } from '../../shared/app-contract.js';
+import { HELPER_NAMES, WINDOW_COMMANDS, WINDOW_NAME } from '../../shared/app-contract.js';
 import { byId, el } from './dom.js';
 import type { AppApi, UntypedRequestFrom } from './ipcio.js';
 
@@ -8,11 +8,12 @@ const EXAMPLES: Record<string, unknown> = {
   'hasher.hashText': { text: 'hello, sidecar' },
   'hasher.hashFile': { path: 'package.json' },
   'hasher.longHash': { job: 'from-the-form', megabytes: 5 },
+  'window.greet': { text: 'hello from another window' },
 };
 
 const REQUEST_TIMEOUT_MS = 15_000;
 
-/** Sends one request to the chosen helper and shows its result, or its error with the code. */
+/** Sends one request to the chosen helper or window and shows its result, or its error with the code. */
 export class RequestPanel {
   private readonly form = byId<HTMLFormElement>('request-form');
   private readonly target = byId<HTMLSelectElement>('request-target');
@@ -21,10 +22,12 @@ export class RequestPanel {
   private readonly outcome = byId('request-outcome');
   private readonly errorCode = byId('request-error-code');
   private readonly result = byId('request-result');
-  private peers: Record<string, string[]> = {};
+  /** The commands each helper announced; a helper that is down keeps its last list. */
+  private readonly helperCommands: Record<string, string[]> = {};
+  private windows: string[] = [];
 
   constructor(private readonly api: AppApi) {
-    this.target.replaceChildren(...HELPER_NAMES.map((name) => el('option', { value: name, textContent: name })));
+    this.fillTargets();
     this.target.addEventListener('change', () => this.fillCommands());
     this.command.addEventListener('change', () => this.fillExample());
     this.form.addEventListener('submit', (event) => {
@@ -33,15 +36,28 @@ export class RequestPanel {
     });
   }
 
-  /** The commands each helper announced; a helper that is down keeps its last list. */
-  setPeers(peers: Record<string, string[]>): void {
-    for (const name of HELPER_NAMES) if (peers[name]) this.peers[name] = peers[name];
+  /** Helpers, then the other windows (this one is not a target: it would answer itself). */
+  setPeers(peers: Record<string, string[]>, selfName: string): void {
+    for (const name of HELPER_NAMES) if (peers[name]) this.helperCommands[name] = peers[name];
+    this.windows = Object.keys(peers)
+      .filter((name) => WINDOW_NAME.test(name) && name !== selfName)
+      .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+    this.fillTargets();
+  }
+
+  private fillTargets(): void {
+    const chosen = this.target.value;
+    const names = [...HELPER_NAMES, ...this.windows];
+    if (names.join() !== Array.from(this.target.options).map((o) => o.value).join()) {
+      this.target.replaceChildren(...names.map((name) => el('option', { value: name, textContent: WINDOW_NAME.test(name) ? `${name} (window)` : name })));
+      if (names.includes(chosen)) this.target.value = chosen;
+    }
     this.fillCommands();
   }
 
   private fillCommands(): void {
     const chosen = this.command.value;
-    const commands = this.peers[this.target.value] ?? [];
+    const commands = WINDOW_NAME.test(this.target.value) ? [...WINDOW_COMMANDS] : (this.helperCommands[this.target.value] ?? []);
     if (commands.join() === Array.from(this.command.options).map((o) => o.value).join()) return;
     this.command.replaceChildren(...commands.map((name) => el('option', { value: name, textContent: name })));
     if (commands.includes(chosen)) this.command.value = chosen;
@@ -49,7 +65,8 @@ export class RequestPanel {
   }
 
   private fillExample(): void {
-    const example = EXAMPLES[`${this.target.value}.${this.command.value}`];
+    const kind = WINDOW_NAME.test(this.target.value) ? 'window' : this.target.value;
+    const example = EXAMPLES[`${kind}.${this.command.value}`];
     this.data.value = example === undefined ? '' : JSON.stringify(example);
   }
 
