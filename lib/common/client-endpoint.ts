@@ -1,3 +1,4 @@
+import { waitForPeerVia, type PeerWaitOptions } from './peer-wait.js';
 import { newId } from './ids.js';
 import { backoffDelayMs, DEFAULT_RECONNECT, type ReconnectOptions } from './backoff.js';
 import type {
@@ -195,6 +196,11 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
   /** Every connected client, the server's commands and each client's commands. */
   discover(options?: RequestOptions): Promise<Discovery> {
     return this.makeRequest(DISCOVER_COMMAND, undefined, undefined, options) as Promise<Discovery>;
+  }
+
+  /** Resolves once a peer called `name` is connected to the server (at once if it is); TIMEOUT after `timeoutMs`. */
+  waitForPeer(name: string, options?: PeerWaitOptions): Promise<void> {
+    return waitForPeerVia((command, data, requestOptions) => this.makeRequest(command, data, undefined, requestOptions), name, options);
   }
 
   /** Closes the connection for good; pending requests reject with CLOSED. */

@@ -34,6 +34,7 @@ export const ErrorCode = {
   DISCONNECTED: 'DISCONNECTED',
   FORBIDDEN: 'FORBIDDEN',
   CLOSED: 'CLOSED',
+  ELECTRON_MAIN_ONLY: 'ELECTRON_MAIN_ONLY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
