@@ -1,9 +1,11 @@
+import { createRequire } from 'node:module';
 import { ErrorCode, IpcError } from '../common/errors.js';
 
 /**
- * Evaluated before `electron` is imported: outside Electron's main process
- * the `electron` package is a path to a binary (or a download attempt), and
- * a named import from it dies with a bare SyntaxError. Say what is wrong instead.
+ * `electron` loaded only after checking where we run. Outside Electron's main
+ * process the `electron` package is a path to a binary (or a download
+ * attempt, or absent); a static import of it dies with a bare SyntaxError or
+ * ERR_MODULE_NOT_FOUND before any code of ours could say what is wrong.
  */
 const processType = (process as { type?: string }).type;
 if (process.versions.electron === undefined || processType !== 'browser') {
@@ -14,4 +16,4 @@ if (process.versions.electron === undefined || processType !== 'browser') {
   );
 }
 
-export const ELECTRON_MAIN_CHECKED = true;
+export const electronMain = createRequire(import.meta.url)('electron') as typeof import('electron');

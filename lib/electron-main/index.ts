@@ -4,9 +4,8 @@
  * that loads Electron at run time; the logic beside it takes Electron's
  * parts as arguments, so it runs in tests where no Electron binary exists.
  */
-import { ELECTRON_MAIN_CHECKED } from './electron-main-only.js';
-// The default import: a named one is checked at link time, before the guard above can speak.
-import electron, { type BrowserWindow, type MessagePortMain, type WebContents } from 'electron';
+import type { BrowserWindow, MessagePortMain, WebContents } from 'electron';
+import { electronMain } from './electron-main-only.js';
 import type { Contract } from '../common/contract.js';
 import { bridgeUtility, type ForkedUtility, type UtilityOptions } from './utility-bridge.js';
 import { bridgeWindow, type AttachedWindow, type BridgeServer, type WindowOptions } from './window-bridge.js';
@@ -15,8 +14,7 @@ export * from '../node/index.js';
 export type { AttachedWindow, BridgeServer, WindowOptions } from './window-bridge.js';
 export type { ForkedUtility, UtilityOptions } from './utility-bridge.js';
 
-void ELECTRON_MAIN_CHECKED; // keeps the guard's import under "sideEffects": false
-const { MessageChannelMain, utilityProcess } = electron;
+const { MessageChannelMain, utilityProcess } = electronMain;
 const createChannel = (): { port1: MessagePortMain; port2: MessagePortMain } => new MessageChannelMain();
 
 /** Makes a BrowserWindow (or a WebContents) a named peer of `server`; see bridgeWindow. */

@@ -1,0 +1,60 @@
+"""Field checks for the messages a client receives (PROTOCOL.md, "Messages").
+
+A message missing a field its `kind` requires is BAD_MESSAGE and ends the
+connection. Kinds this client does not know are left to the caller (it logs
+and ignores them) so that a newer server does not break an older client.
+"""
+
+from .errors import BAD_MESSAGE, IpcError
+
+PROTOCOL_VERSION = 1
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_id(value):
+    # Ids are counters in practice; accept strings too and echo them back untouched.
+    return _is_int(value) or isinstance(value, str)
+
+
+def _is_error(value):
+    return isinstance(value, dict) and isinstance(value.get("code"), str) and isinstance(value.get("message"), str)
+
+
+# kind -> {field: predicate}; every listed field is required.
+REQUIRED = {
+    "welcome": {
+        "version": _is_int,
+        "name": lambda v: isinstance(v, str),
+        "uuid": lambda v: isinstance(v, str),
+        "session": lambda v: isinstance(v, str),
+        "maxFrameSize": lambda v: _is_int(v) and v > 0,
+    },
+    "emit": {"cmd": lambda v: isinstance(v, str)},
+    "request": {"id": _is_id, "cmd": lambda v: isinstance(v, str)},
+    "response": {"id": _is_id},
+    "cancel": {"id": _is_id},
+    "broadcast": {"cmd": lambda v: isinstance(v, str)},
+    "error": {"error": _is_error},
+}
+
+
+def validate(message):
+    """Raise IpcError BAD_MESSAGE unless `message` has what its kind requires.
+
+    Returns False for an unknown kind, True otherwise.
+    """
+    kind = message.get("kind")
+    if not isinstance(kind, str):
+        raise IpcError(BAD_MESSAGE, "message without a kind")
+    fields = REQUIRED.get(kind)
+    if fields is None:
+        return False
+    for field, ok in fields.items():
+        if field not in message or not ok(message[field]):
+            raise IpcError(BAD_MESSAGE, f"{kind} message with a missing or bad {field!r}")
+    if kind == "response" and "error" in message and not _is_error(message["error"]):
+        raise IpcError(BAD_MESSAGE, "response with a malformed error")
+    return True
