@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installExample, packRepository, runIn, type Packed } from './packed.js';
+import { codeBlocks } from '../docs/code-blocks.js';
+import { installExample, packRepository, REPO, runIn, type Packed } from './packed.js';
 
 /** Every module specifier a built JavaScript file loads: require(), import, export from, import(). */
 function loadedModules(source: string): string[] {
@@ -46,6 +47,22 @@ describe('the examples, built against the packed tarball', () => {
     expect(stdout).toBe(readFileSync(join(app, 'expected-output.txt'), 'utf8'));
   }, 120_000);
 
+  it("README.md's Quick start prints what README.md says, run as a user would (node quick-start.mjs)", async () => {
+    const app = await installedNodeServer();
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+    const quickStart = readme.slice(readme.indexOf('## Quick start'));
+    const expected = codeBlocks(quickStart).find((block) => block.language === 'text');
+    if (!expected) throw new Error("README.md's Quick start lost its expected output");
+    // A private runtime dir: the example's domain "demo" must not meet another run's server.
+    const runtimeDir = mkdtempSync(join(tmpdir(), 'ipcio-xdg-'));
+    try {
+      const { stdout } = await runIn(app, process.execPath, ['quick-start.mjs'], { ...process.env, XDG_RUNTIME_DIR: runtimeDir });
+      expect(stdout).toBe(expected.code);
+    } finally {
+      rmSync(runtimeDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('examples/electron-app: type-checks; electron-vite builds a CommonJS preload that requires only electron', async () => {
     const app = await installExample(packed, 'electron-app');
     await runIn(app, process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.']);
@@ -85,23 +102,3 @@ describe('the examples, built against the packed tarball', () => {
     expect(stdout).toMatch(/^ELECTRON_MAIN_ONLY: ipcio\/main runs in the Electron main process only; .*import 'ipcio'/);
   }, 120_000);
 });
-
-/** Runs `command` until it prints `marker` on stderr; returns a stop function. */
-export function startUntil(cwd: string, command: string, args: string[], marker: RegExp): Promise<() => Promise<void>> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      stderr += chunk;
-      if (marker.test(stderr)) {
-        resolvePromise(() => new Promise<void>((done) => {
-          child.once('exit', () => done());
-          child.kill('SIGTERM');
-        }));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${command} exited (${code}) before ready: ${stderr}`)));
-    child.once('error', reject);
-  });
-}

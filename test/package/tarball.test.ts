@@ -40,7 +40,7 @@ describe('the npm tarball', () => {
         expect(packed.files, `${doc} links to ${target}`).toContain(resolved);
       }
       // Back-quoted repository paths that users cannot open from the package are written as links instead.
-      for (const [, path] of text.matchAll(/`((?:docs|helpers|test|examples|src|lib)\/[^`\s]*\.(?:md|png|ts|py))`/g)) {
+      for (const [, path] of text.matchAll(/`((?:docs|helpers|test|examples|src|lib)\/[^`\s]*\.(?:md|png))`/g)) {
         expect(packed.files, `${doc} names ${path} as if shipped`).toContain(path);
       }
     }
