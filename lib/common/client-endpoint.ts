@@ -56,7 +56,7 @@ export type ClientHandlers<C extends Contract, N extends string> = HandlerCollec
 
 const FATAL_REFUSALS: ReadonlySet<string> = new Set([ErrorCode.NAME_TAKEN, ErrorCode.AUTH_FAILED, ErrorCode.PROTOCOL_VERSION]);
 /** Found before connecting: retrying cannot make another user's directory safe. */
-const FATAL_CONNECT_FAILURES: ReadonlySet<string> = new Set([ErrorCode.UNSAFE_SOCKET_DIR, ErrorCode.SOCKET_PATH_TOO_LONG]);
+const FATAL_CONNECT_FAILURES: ReadonlySet<string> = new Set([ErrorCode.UNSAFE_SOCKET_DIR, ErrorCode.SOCKET_PATH_TOO_LONG, ErrorCode.NOT_ATTACHED, ErrorCode.ORIGIN_REFUSED]);
 
 /**
  * A named client over any port: handshake, offline queue, requests with

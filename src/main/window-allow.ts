@@ -1,4 +1,4 @@
-import type { AllowSpec } from '../../lib/electron-main/allow.js';
+import type { AllowSpec } from 'ipcio';
 import type { AppContract } from '../shared/app-contract.js';
 
 /**

@@ -8,8 +8,8 @@
  * SIDECAR_CONSOLE_DOMAIN (the socket's domain).
  */
 import { join } from 'node:path';
-import { allowPolicy } from '../../../lib/electron-main/allow.js';
-import { WebSocketTransport } from '../../../lib/node/websocket-transport.js';
+import { allowPolicy } from 'ipcio';
+import { WebSocketTransport } from 'ipcio';
 import { appRoot } from '../app-root.js';
 import { startSidecarServer } from '../sidecar-server.js';
 import { WINDOW_ALLOW } from '../window-allow.js';
