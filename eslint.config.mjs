@@ -24,7 +24,7 @@ const sandboxed = (folder, extraPatterns = []) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/', 'out/', 'node_modules/', 'helpers/python/', 'test-results/', 'playwright-report/'] },
+  { ignores: ['dist/', 'out/', 'examples/*/out/', 'examples/*/dist/', 'examples/*/node_modules/', 'node_modules/', 'helpers/python/', 'test-results/', 'playwright-report/'] },
   ...tseslint.configs.recommended,
   {
     rules: {

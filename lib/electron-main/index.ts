@@ -1,7 +1,8 @@
 /**
  * The main-process entry of ipcio (`ipcio/main`): the Node server, plus
- * windows and utility processes as named peers. The only file of the bridge
- * that loads Electron at run time; the logic beside it takes Electron's
+ * windows and utility processes as named peers. With ./electron-main-only.ts
+ * (which checks where it runs before loading Electron) the only file of the
+ * bridge that uses Electron at run time; the logic beside it takes Electron's
  * parts as arguments, so it runs in tests where no Electron binary exists.
  */
 import type { BrowserWindow, MessagePortMain, WebContents } from 'electron';
