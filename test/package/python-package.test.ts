@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,13 +15,13 @@ const PYTHON_README = join(REPO, 'helpers/python/README.md');
  * own setuptools can build a wheel (setuptools 70.1+, or the wheel package beside it); else pip
  * builds in isolation with the index pip is configured with (here a local mirror), as a user's pip would.
  */
-async function pipInstall(venv: string): Promise<string> {
+async function pipInstall(venv: string, source: string): Promise<string> {
   const pip = join(venv, 'bin/pip');
   try {
-    await run(pip, ['install', '--no-index', '--no-build-isolation', join(REPO, 'helpers/python')]);
+    await run(pip, ['install', '--no-index', '--no-build-isolation', source]);
     return 'offline, no build isolation';
   } catch (offline) {
-    await run(pip, ['install', join(REPO, 'helpers/python')], { maxBuffer: 16 * 1024 * 1024 }).catch((error: Error) => {
+    await run(pip, ['install', source], { maxBuffer: 16 * 1024 * 1024 }).catch((error: Error) => {
       throw new Error(`pip install failed offline (${(offline as Error).message}) and with its configured index (${error.message})`);
     });
     return 'with build isolation (the venv cannot build a wheel offline)';
@@ -42,7 +42,10 @@ describe('the Python client as a package', () => {
   it('pip installs into a venv, and its README example runs as written against ipcio serve', async () => {
     const venv = join(dir, 'venv');
     await run('python3', ['-m', 'venv', venv]);
-    const how = await pipInstall(venv);
+    // A copy: setuptools leaves build/ and *.egg-info beside the sources it builds.
+    const source = join(dir, 'python-client');
+    cpSync(join(REPO, 'helpers/python'), source, { recursive: true, filter: (path) => !path.includes('__pycache__') });
+    const how = await pipInstall(venv, source);
     console.log(`helpers/python installed ${how}`);
 
     const socketPath = join(dir, 's.sock');
