@@ -24,7 +24,7 @@ const sandboxed = (folder, extraPatterns = []) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/', 'out/', 'node_modules/', 'helpers/python/', 'test-results/', 'playwright-report/'] },
+  { ignores: ['dist/', 'out/', 'examples/*/out/', 'examples/*/dist/', 'examples/*/node_modules/', 'node_modules/', 'helpers/python/', 'test-results/', 'playwright-report/'] },
   ...tseslint.configs.recommended,
   {
     rules: {
@@ -32,7 +32,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['lib/common/**/*.ts', 'src/shared/**/*.ts'],
+    files: ['lib/common/**/*.ts', 'lib/contract/**/*.ts', 'src/shared/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { ...runtimeNeutral, paths: nodeBuiltins.map((name) => ({ name, message: 'lib/common is runtime-neutral.' })) }],
       'no-restricted-globals': ['error', { name: 'Buffer', message: 'lib/common is runtime-neutral: use Uint8Array.' }, { name: 'process', message: 'lib/common is runtime-neutral.' }],

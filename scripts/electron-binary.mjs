@@ -1,6 +1,6 @@
 // Where the Electron binary would be, found the way node_modules/electron/index.js
 // finds it, but without its side effect: requiring 'electron' from Node starts a
-// download when the binary is missing, and that download is not reachable here.
+// download when the binary is missing, which must not happen as a side effect of a check.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -20,7 +20,14 @@ export function findElectronBinary() {
     const path = join(override, relative || 'electron');
     return existsSync(path) ? { path } : { reason: `ELECTRON_OVERRIDE_DIST_PATH has no binary at ${path}` };
   }
-  if (!relative) return { reason: 'its download never happened (node_modules/electron/path.txt is missing; the download host is not reachable from here)' };
+  if (!relative) {
+    // Whether the host is reachable is not known here; say what is missing and how to fetch it.
+    return {
+      reason:
+        "its binary was never downloaded (node_modules/electron/path.txt is missing: the install script did not run or could not download). " +
+        'Run `node node_modules/electron/install.js` where the download host (or the ELECTRON_MIRROR you set) is reachable, or point ELECTRON_OVERRIDE_DIST_PATH at an unpacked Electron',
+    };
+  }
   const path = join(packageDir, 'dist', relative);
   return existsSync(path) ? { path } : { reason: `Electron's binary is missing from ${path}` };
 }

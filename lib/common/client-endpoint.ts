@@ -1,3 +1,4 @@
+import { waitForPeerVia, type PeerWaitOptions } from './peer-wait.js';
 import { newId } from './ids.js';
 import { backoffDelayMs, DEFAULT_RECONNECT, type ReconnectOptions } from './backoff.js';
 import type {
@@ -57,7 +58,7 @@ export type ClientHandlers<C extends Contract, N extends string> = HandlerCollec
 
 const FATAL_REFUSALS: ReadonlySet<string> = new Set([ErrorCode.NAME_TAKEN, ErrorCode.AUTH_FAILED, ErrorCode.PROTOCOL_VERSION]);
 /** Found before connecting: retrying cannot make another user's directory safe. */
-const FATAL_CONNECT_FAILURES: ReadonlySet<string> = new Set([ErrorCode.UNSAFE_SOCKET_DIR, ErrorCode.SOCKET_PATH_TOO_LONG]);
+const FATAL_CONNECT_FAILURES: ReadonlySet<string> = new Set([ErrorCode.UNSAFE_SOCKET_DIR, ErrorCode.SOCKET_PATH_TOO_LONG, ErrorCode.NOT_ATTACHED, ErrorCode.ORIGIN_REFUSED]);
 
 /**
  * A named client over any port: handshake, offline queue, requests with
@@ -197,6 +198,11 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
   /** Every connected client, the server's commands and each client's commands. */
   discover(options?: RequestOptions): Promise<Discovery> {
     return this.makeRequest(DISCOVER_COMMAND, undefined, undefined, options) as Promise<Discovery>;
+  }
+
+  /** Resolves once a peer called `name` is connected to the server (at once if it is); TIMEOUT after `timeoutMs`. */
+  waitForPeer(name: string, options?: PeerWaitOptions): Promise<void> {
+    return waitForPeerVia((command, data, requestOptions) => this.makeRequest(command, data, undefined, requestOptions), name, options);
   }
 
   /** Closes the connection for good; pending requests reject with CLOSED. */

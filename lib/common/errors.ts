@@ -38,6 +38,10 @@ export const ErrorCode = {
   DISCONNECTED: 'DISCONNECTED',
   FORBIDDEN: 'FORBIDDEN',
   CLOSED: 'CLOSED',
+  // Set-up mistakes, reported at once instead of as a TIMEOUT later.
+  NOT_ATTACHED: 'NOT_ATTACHED',
+  ORIGIN_REFUSED: 'ORIGIN_REFUSED',
+  ELECTRON_MAIN_ONLY: 'ELECTRON_MAIN_ONLY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -27,12 +27,18 @@ export class HandlerRegistry {
     for (const [command, handler] of entries) this.handlers.set(command, handler as AnyHandler);
   }
 
+  /** ipcio's own server commands (`ipcio:wait`): exempt from the reserved-name check, left out of names(). */
+  addBuiltIn(command: string, handler: (container: HandlerContainer<unknown>) => unknown): void {
+    if (!command.startsWith(INTERNAL_COMMAND_PREFIX)) throw new IpcError(ErrorCode.INVALID_ARGUMENT, `built-in "${command}" needs the "${INTERNAL_COMMAND_PREFIX}" prefix`);
+    this.handlers.set(command, handler as AnyHandler);
+  }
+
   get(command: string): AnyHandler | undefined {
     return this.handlers.get(command);
   }
 
   names(): string[] {
-    return [...this.handlers.keys()];
+    return [...this.handlers.keys()].filter((command) => !command.startsWith(INTERNAL_COMMAND_PREFIX));
   }
 
   /** Forgets the handler for `command`; true when there was one. */

@@ -75,6 +75,8 @@ export interface RendererApi<C extends Contract = AnyContract, N extends string 
   ): Promise<ResultOf<C['clients'][T], K>>;
   broadcast<K extends keyof C['broadcasts'] & string>(command: K, ...[data]: PayloadOnlyArgs<C['broadcasts'][K]>): void;
   discover(options?: BridgeRequestOptions): Promise<Discovery>;
+  /** Resolves once a peer called `name` is connected (at once if it is); TIMEOUT after `timeoutMs` (default 30000). */
+  waitForPeer(name: (keyof C['clients'] & string) | (string & {}), options?: BridgeRequestOptions): Promise<void>;
   /** Listens to emits of this window's own commands and to broadcasts; any number of listeners per command. */
   on<K extends keyof Listenable<C, N> & string>(command: K, listener: (event: BridgeEvent<Listenable<C, N>[K]>) => void): Unsubscribe;
   /** Answers requests main and helpers send this window; one handler per command. */
@@ -102,6 +104,7 @@ export function createRendererApi<C extends Contract = AnyContract, N extends st
       settle((o) => client.requestFrom(checkedName(to), checkedCommand(command), data, o), options),
     broadcast: (command: string, data?: unknown): void => guard(() => void client.broadcast(checkedCommand(command), data)),
     discover: (options?: BridgeRequestOptions) => settle((o) => client.discover(o), options),
+    waitForPeer: (name: string, options?: BridgeRequestOptions) => settle((o) => client.waitForPeer(checkedName(name), o), options),
 
     on: (command: string, listener: Listener): Unsubscribe =>
       guard(() => {

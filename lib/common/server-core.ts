@@ -1,3 +1,4 @@
+import { answerPeerWait, waitForPeer, WAIT_COMMAND, type PeerWaitOptions } from './peer-wait.js';
 import type {
   AnyContract,
   Contract,
@@ -110,6 +111,12 @@ export class ServerCore<C extends Contract = AnyContract> {
       if (this.isConnected(peer)) this.sendTo(peer, { kind: MessageKind.Cancel, id: request.id });
     });
     this.registry.addAll(handlers);
+    this.registry.addBuiltIn(WAIT_COMMAND, (container) => answerPeerWait(this, container));
+  }
+
+  /** Resolves once a peer called `name` is connected (at once if it is); TIMEOUT after `timeoutMs`. */
+  waitForPeer(name: string, options?: PeerWaitOptions): Promise<void> {
+    return waitForPeer(this, name, options);
   }
 
   addHandlers(handlers: ServerHandlers<C>): this {
@@ -306,7 +313,7 @@ export class ServerCore<C extends Contract = AnyContract> {
   }
 
   private allowed(peer: Peer, message: Message & { kind: 'emit' | 'request' | 'broadcast'; cmd: string; to?: string }): boolean {
-    if (!peer.policy.allow || message.cmd === DISCOVER_COMMAND || peer.policy.allow(message.cmd, message.to, message.kind)) return true;
+    if (!peer.policy.allow || message.cmd === DISCOVER_COMMAND || message.cmd === WAIT_COMMAND || peer.policy.allow(message.cmd, message.to, message.kind)) return true;
     const error = new IpcError(ErrorCode.FORBIDDEN, `"${peer.name}" may not ${message.kind} "${message.cmd}"`);
     this.answerError(peer, message, error);
     return false;

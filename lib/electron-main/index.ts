@@ -1,20 +1,21 @@
 /**
  * The main-process entry of ipcio (`ipcio/main`): the Node server, plus
- * windows and utility processes as named peers. The only file of the bridge
- * that loads Electron at run time; the logic beside it takes Electron's
+ * windows and utility processes as named peers. With ./electron-main-only.ts
+ * (which checks where it runs before loading Electron) the only file of the
+ * bridge that uses Electron at run time; the logic beside it takes Electron's
  * parts as arguments, so it runs in tests where no Electron binary exists.
  */
-import { MessageChannelMain, utilityProcess, type BrowserWindow, type MessagePortMain, type WebContents } from 'electron';
+import type { BrowserWindow, MessagePortMain, WebContents } from 'electron';
+import { electronMain } from './electron-main-only.js';
 import type { Contract } from '../common/contract.js';
 import { bridgeUtility, type ForkedUtility, type UtilityOptions } from './utility-bridge.js';
 import { bridgeWindow, type AttachedWindow, type BridgeServer, type WindowOptions } from './window-bridge.js';
 
 export * from '../node/index.js';
-export type { AllowSpec } from './allow.js';
 export type { AttachedWindow, BridgeServer, WindowOptions } from './window-bridge.js';
 export type { ForkedUtility, UtilityOptions } from './utility-bridge.js';
-export type { HelperOptions, SupervisedHelper } from '../node/supervisor.js';
 
+const { MessageChannelMain, utilityProcess } = electronMain;
 const createChannel = (): { port1: MessagePortMain; port2: MessagePortMain } => new MessageChannelMain();
 
 /** Makes a BrowserWindow (or a WebContents) a named peer of `server`; see bridgeWindow. */

@@ -1,5 +1,5 @@
-import type { BrowserWindow, IpcMainEvent, MessagePortMain, WebContents, WebFrameMain } from 'electron';
-import { CONNECT_CHANNEL, PORT_CHANNEL } from '../common/bridge-channels.js';
+import type { BrowserWindow, IpcMainEvent, IpcMainInvokeEvent, MessagePortMain, WebContents, WebFrameMain } from 'electron';
+import { ATTACHED_CHANNEL, CONNECT_CHANNEL, PORT_CHANNEL, type AttachedAnswer } from '../common/bridge-channels.js';
 import type { AnyContract, Contract } from '../common/contract.js';
 import { logSafe } from '../common/log-text.js';
 import type { Logger } from '../common/logger.js';
@@ -93,6 +93,14 @@ export function bridgeWindow<C extends Contract>(
     (frame as WebFrameMain).postMessage(PORT_CHANNEL, null, [port2]);
   };
 
+  // Answers the preload's check before it asks for a port, so a refused page fails at once, saying why.
+  const onAttachedCheck = (event: IpcMainInvokeEvent): AttachedAnswer | null => {
+    const refusal = detached ? 'the window was detached' : whyRefused(event.senderFrame, contents, originAllowed);
+    if (refusal === undefined) return null;
+    const code = refusal.startsWith('origin') ? 'ORIGIN_REFUSED' : 'NOT_ATTACHED';
+    return { code, reason: `main refuses window "${options.name}": ${refusal}` };
+  };
+
   // did-start-navigation rather than did-navigate: it always comes before the new document's preload asks for its port.
   const onNavigation = (details: { isMainFrame: boolean; isSameDocument: boolean }): void => {
     if (details.isMainFrame && !details.isSameDocument) dropPort();
@@ -102,6 +110,7 @@ export function bridgeWindow<C extends Contract>(
     if (detached) return;
     detached = true;
     contents.ipc.off(CONNECT_CHANNEL, onConnect);
+    contents.ipc.removeHandler(ATTACHED_CHANNEL);
     contents.off('did-start-navigation', onNavigation);
     contents.off('render-process-gone', dropPort);
     contents.off('destroyed', detach);
@@ -112,6 +121,7 @@ export function bridgeWindow<C extends Contract>(
     detached = true;
   } else {
     contents.ipc.on(CONNECT_CHANNEL, onConnect);
+    contents.ipc.handle(ATTACHED_CHANNEL, onAttachedCheck);
     contents.on('did-start-navigation', onNavigation);
     contents.on('render-process-gone', dropPort);
     contents.once('destroyed', detach);

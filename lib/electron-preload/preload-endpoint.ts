@@ -1,4 +1,5 @@
-import { CONNECT_CHANNEL, PORT_CHANNEL } from '../common/bridge-channels.js';
+import { ATTACHED_CHANNEL, CONNECT_CHANNEL, PORT_CHANNEL, type AttachedAnswer } from '../common/bridge-channels.js';
+import { ErrorCode, IpcError } from '../common/errors.js';
 import { ClientEndpoint, type ClientEndpointOptions, type ClientHandlers } from '../common/client-endpoint.js';
 import type { AnyContract, Contract } from '../common/contract.js';
 import { MessagePortPort, type MessagePortLike } from '../common/message-port-port.js';
@@ -7,6 +8,8 @@ import { PortMailbox } from '../common/port-mailbox.js';
 /** The part of Electron's ipcRenderer the preload uses; tests pass a stand-in. */
 export interface IpcRendererLike {
   send(channel: string): void;
+  /** Electron's ipcRenderer.invoke; without it (older stand-ins) the attached check is skipped. */
+  invoke?(channel: string): Promise<unknown>;
   on(channel: string, listener: (event: { ports: readonly MessagePortLike[] }) => void): unknown;
 }
 
@@ -27,8 +30,36 @@ export function createPreloadEndpoint<C extends Contract = AnyContract, N extend
     if (port) mailbox.deliver(port);
   });
   const openPort = async (): Promise<MessagePortPort> => {
-    if (!mailbox.hasPort) ipc.send(CONNECT_CHANNEL);
+    if (!mailbox.hasPort) {
+      await checkAttached(ipc);
+      ipc.send(CONNECT_CHANNEL);
+    }
     return new MessagePortPort(await mailbox.take());
   };
   return new ClientEndpoint<C, N>(openPort, options, handlers);
+}
+
+/**
+ * Asks main whether it will serve this window before waiting for a port.
+ * Electron rejects an invoke nobody handles ("No handler registered"): main
+ * never called attachWindow for this window. Any other failure (main busy,
+ * a reload in between) is left to the ordinary reconnect.
+ */
+async function checkAttached(ipc: IpcRendererLike): Promise<void> {
+  if (!ipc.invoke) return;
+  let answer: unknown;
+  try {
+    answer = await ipc.invoke(ATTACHED_CHANNEL);
+  } catch (error) {
+    if (/no handler registered/i.test(String((error as Error)?.message ?? error))) {
+      throw new IpcError(
+        ErrorCode.NOT_ATTACHED,
+        'main never attached this window: call attachWindow(server, win, { name, origins, allow }) in main before the page loads',
+      );
+    }
+    throw error;
+  }
+  if (answer === null || answer === undefined) return;
+  const { code, reason } = answer as AttachedAnswer;
+  throw new IpcError(code === 'ORIGIN_REFUSED' ? ErrorCode.ORIGIN_REFUSED : ErrorCode.NOT_ATTACHED, reason);
 }

@@ -22,6 +22,13 @@ export type { PeerInfo, ServerEvents, ServerHandlers } from '../common/server-co
 export type { Logger } from '../common/logger.js';
 export { socketPathFor, defaultSocketDir } from './socket-path.js';
 export { PROTOCOL_VERSION } from '../common/messages.js';
+export type { PeerWaitOptions } from '../common/peer-wait.js';
+export { isErrorCode } from '../common/errors.js';
+// Browser mode's server side runs in plain Node too, so it lives here; ipcio/main re-exports it.
+export { WebSocketTransport, type WebSocketTransportOptions } from './websocket-transport.js';
+export { allowPolicy, type AllowSpec } from '../electron-main/allow.js';
+export type { PeerPolicy } from '../common/peer.js';
+export type { HelperOptions, SupervisedHelper } from './supervisor.js';
 
 import { IpcClient } from './client.js';
 import { IpcServer } from './server.js';

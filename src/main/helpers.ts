@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { IpcServer } from '../../lib/node/server.js';
-import type { SupervisedHelper } from '../../lib/node/supervisor.js';
+import type { IpcServer } from 'ipcio';
+import type { SupervisedHelper } from 'ipcio';
 import type { AppContract, HelperStatus } from '../shared/app-contract.js';
 
 interface HelperSpec {

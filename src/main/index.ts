@@ -5,8 +5,8 @@
  */
 import { app, BrowserWindow } from 'electron';
 import { join } from 'node:path';
-import { attachWindow } from '../../lib/electron-main/index.js';
-import type { IpcServer } from '../../lib/node/server.js';
+import { attachWindow } from 'ipcio/main';
+import type { IpcServer } from 'ipcio';
 import type { AppContract, WindowName } from '../shared/app-contract.js';
 import { describeStartupFailure, startSidecarServer, type SidecarServer } from './sidecar-server.js';
 import { WINDOW_ALLOW } from './window-allow.js';

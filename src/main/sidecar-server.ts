@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../../lib/common/logger.js';
-import { IpcServer } from '../../lib/node/server.js';
+import type { Logger } from 'ipcio';
+import { IpcServer } from 'ipcio';
 import type { AppContract, AppMode, WindowName } from '../shared/app-contract.js';
 import { appRoot } from './app-root.js';
 import { codedError, spawnHelpers, type AppHelpers } from './helpers.js';

@@ -1,4 +1,4 @@
-import { allowPolicy, type AllowSpec } from '../../lib/electron-main/allow.js';
+import { allowPolicy, type AllowSpec } from 'ipcio/main';
 import { WINDOW_COMMANDS, WINDOW_NAME, type AppContract } from '../shared/app-contract.js';
 
 /** main's own commands and the two helpers', checked against the contract by the compiler. */

@@ -3,6 +3,6 @@
  * CommonJS file). Main names the window when it attaches it, so no name is
  * given here; the page gets `window.ipcio` and nothing else.
  */
-import { exposeIpcio } from '../../lib/electron-preload/index.js';
+import { exposeIpcio } from 'ipcio/preload';
 
 exposeIpcio();

@@ -4,7 +4,7 @@
  * from it; the helpers (JavaScript, Python) are checked by the e2e tests.
  * Types only: nothing here exists at run time.
  */
-import type { Command } from '../../lib/common/contract.js';
+import type { Command } from 'ipcio/contract';
 
 export interface HashResult {
   algorithm: 'sha256';

@@ -68,7 +68,7 @@ describe('attachWindow with a fake webContents (no Electron binary here) and wor
     await win.call('handle', 'stall', 'hang');
     const hasher = await helper('hasher');
     const baseline = contents.listenerCounts();
-    expect(baseline).toEqual({ connect: 1, navigation: 1, gone: 1, destroyed: 1 });
+    expect(baseline).toEqual({ connect: 1, attachedCheck: 1, navigation: 1, gone: 1, destroyed: 1 });
 
     for (let reload = 1; reload <= 3; reload += 1) {
       const pending = server.request('win', 'stall').catch((error: unknown) => error);
@@ -96,7 +96,7 @@ describe('attachWindow with a fake webContents (no Electron binary here) and wor
     expect(await win.call('portListeners')).toEqual([{ message: 1, close: 1 }]);
 
     attached.detach();
-    expect(contents.listenerCounts()).toEqual({ connect: 0, navigation: 0, gone: 0, destroyed: 0 });
+    expect(contents.listenerCounts()).toEqual({ connect: 0, attachedCheck: 0, navigation: 0, gone: 0, destroyed: 0 });
     expect(channels.mainSidePorts.map((port) => port.listenerCount('message'))).toEqual([0, 0, 0, 0]);
     expect(server.clients()).toEqual(['hasher']);
   });
@@ -155,7 +155,7 @@ describe('attachWindow with a fake webContents (no Electron binary here) and wor
     expect(server.clients()).toEqual(['win']);
     contents.destroy();
     expect(server.clients()).toEqual([]);
-    expect(contents.listenerCounts()).toEqual({ connect: 0, navigation: 0, gone: 0, destroyed: 0 });
+    expect(contents.listenerCounts()).toEqual({ connect: 0, attachedCheck: 0, navigation: 0, gone: 0, destroyed: 0 });
   });
 
   it('once the server is closed, a port request detaches the window instead of handing out dead ports', async () => {
@@ -164,12 +164,12 @@ describe('attachWindow with a fake webContents (no Electron binary here) and wor
     await server.close();
     contents.requestPort();
     expect(contents.mainFrame.posted).toHaveLength(0);
-    expect(contents.listenerCounts()).toEqual({ connect: 0, navigation: 0, gone: 0, destroyed: 0 });
+    expect(contents.listenerCounts()).toEqual({ connect: 0, attachedCheck: 0, navigation: 0, gone: 0, destroyed: 0 });
   });
 
   it('a window already destroyed is never attached', () => {
     contents.destroyed = true;
     bridgeWindow(server, contents as unknown as WebContents, { name: 'win', allow: '*', origins: [ORIGIN] }, recordingChannelFactory().create);
-    expect(contents.listenerCounts()).toEqual({ connect: 0, navigation: 0, gone: 0, destroyed: 0 });
+    expect(contents.listenerCounts()).toEqual({ connect: 0, attachedCheck: 0, navigation: 0, gone: 0, destroyed: 0 });
   });
 });

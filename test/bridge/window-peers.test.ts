@@ -54,11 +54,22 @@ describe('worker_threads MessageChannel standing in for MessageChannelMain: wind
     const win = windowPeer('win');
     expect(await win.call('ready')).toBe('win');
     expect(await win.call('shape')).toEqual({
-      keys: ['broadcast', 'discover', 'emit', 'emitTo', 'handle', 'on', 'request', 'requestFrom'],
+      keys: ['broadcast', 'discover', 'emit', 'emitTo', 'handle', 'on', 'request', 'requestFrom', 'waitForPeer'],
       frozen: true,
       allFunctions: true,
     });
     expect(await win.call('request', 'ping')).toBe('pong');
+  });
+
+  it('the page waits for a helper by name, then reaches it; a wait nobody answers fails with TIMEOUT in the message', async () => {
+    const win = windowPeer('win');
+    await win.call('ready');
+    const waiting = win.call('waitForPeer', 'hasher', { timeoutMs: 20_000 });
+    await helper('hasher');
+    await waiting;
+    expect(await win.call('discover')).toMatchObject({ clients: expect.arrayContaining(['win', 'hasher']) });
+    const failed = await pageError(win.call('waitForPeer', 'nobody', { timeoutMs: 10 }));
+    expect(failed.message).toMatch(/^TIMEOUT: no peer "nobody" joined within 10 ms/);
   });
 
   it('a helper process requests data from a window, and gets the page handler\'s error code back', async () => {

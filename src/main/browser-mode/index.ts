@@ -9,8 +9,8 @@
  * (the socket's domain).
  */
 import { join } from 'node:path';
-import { allowPolicy } from '../../../lib/electron-main/allow.js';
-import { WebSocketTransport } from '../../../lib/node/websocket-transport.js';
+import { allowPolicy } from 'ipcio';
+import { WebSocketTransport } from 'ipcio';
 import { appRoot } from '../app-root.js';
 import { describeStartupFailure, startSidecarServer, type SidecarServer } from '../sidecar-server.js';
 import { newPageToken, readPageSession, writePageSession } from './page-session.js';

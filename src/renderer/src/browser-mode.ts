@@ -1,4 +1,4 @@
-import { connectIpcio } from '../../../lib/browser/connect.js';
+import { connectIpcio } from 'ipcio/browser';
 import type { AppContract, WindowName } from '../../shared/app-contract.js';
 import type { ConnectionEvents } from './ipcio.js';
 

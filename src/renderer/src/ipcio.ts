@@ -1,4 +1,4 @@
-import type { BridgeRequestOptions, RendererApi } from '../../../lib/electron-renderer/index.js';
+import type { BridgeRequestOptions, RendererApi } from 'ipcio/renderer';
 import type { AppContract, WindowName } from '../../shared/app-contract.js';
 
 /** `window.ipcio` as the app's contract types it: from the preload in Electron, from browser-mode.ts in a browser. */

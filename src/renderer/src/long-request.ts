@@ -1,4 +1,4 @@
-import { bridgeSignal, parseBridgeError } from '../../../lib/electron-renderer/index.js';
+import { bridgeSignal, parseBridgeError } from 'ipcio/renderer';
 import type { Progress } from '../../shared/app-contract.js';
 import { byId } from './dom.js';
 import type { AppApi } from './ipcio.js';

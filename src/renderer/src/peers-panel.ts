@@ -1,4 +1,4 @@
-import { parseBridgeError } from '../../../lib/electron-renderer/index.js';
+import { parseBridgeError } from 'ipcio/renderer';
 import { HELPER_NAMES, type HelperStatus, type PeerNotice } from '../../shared/app-contract.js';
 import { byId, clock, el, prependCapped } from './dom.js';
 import type { AppApi } from './ipcio.js';

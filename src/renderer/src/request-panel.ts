@@ -1,4 +1,4 @@
-import { parseBridgeError } from '../../../lib/electron-renderer/index.js';
+import { parseBridgeError } from 'ipcio/renderer';
 import { HELPER_NAMES, WINDOW_COMMANDS, WINDOW_NAME } from '../../shared/app-contract.js';
 import { byId, el } from './dom.js';
 import type { AppApi, UntypedRequestFrom } from './ipcio.js';

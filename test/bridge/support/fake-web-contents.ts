@@ -31,8 +31,31 @@ export class FakeFrame {
   }
 }
 
+/**
+ * webContents.ipc: an EventEmitter for `on`, plus `handle` as Electron has it. `invoke` plays
+ * ipcRenderer.invoke from `frame`, rejecting as Electron does when nothing handles the channel.
+ */
+export class FakeIpcMain extends EventEmitter {
+  readonly handlers = new Map<string, (event: { senderFrame: FakeFrame | null }) => unknown>();
+
+  handle(channel: string, handler: (event: { senderFrame: FakeFrame | null }) => unknown): void {
+    if (this.handlers.has(channel)) throw new Error(`Attempted to register a second handler for '${channel}'`);
+    this.handlers.set(channel, handler);
+  }
+
+  removeHandler(channel: string): void {
+    this.handlers.delete(channel);
+  }
+
+  async invoke(channel: string, frame: FakeFrame | null): Promise<unknown> {
+    const handler = this.handlers.get(channel);
+    if (!handler) throw new Error(`Error invoking remote method '${channel}': Error: No handler registered for '${channel}'`);
+    return handler({ senderFrame: frame });
+  }
+}
+
 export class FakeWebContents extends EventEmitter {
-  readonly ipc = new EventEmitter();
+  readonly ipc = new FakeIpcMain();
   destroyed = false;
 
   constructor(public mainFrame: FakeFrame) {
@@ -65,6 +88,7 @@ export class FakeWebContents extends EventEmitter {
   listenerCounts(): Record<string, number> {
     return {
       connect: this.ipc.listenerCount('ipcio:connect'),
+      attachedCheck: this.ipc.handlers.size,
       navigation: this.listenerCount('did-start-navigation'),
       gone: this.listenerCount('render-process-gone'),
       destroyed: this.listenerCount('destroyed'),
