@@ -40,7 +40,6 @@ export const ErrorCode = {
   CLOSED: 'CLOSED',
   // Set-up mistakes, reported at once instead of as a TIMEOUT later.
   NOT_ATTACHED: 'NOT_ATTACHED',
-  ORIGIN_REFUSED: 'ORIGIN_REFUSED',
   ELECTRON_MAIN_ONLY: 'ELECTRON_MAIN_ONLY',
 } as const;
 
