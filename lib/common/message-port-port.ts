@@ -1,5 +1,5 @@
 import { ErrorCode, IpcError } from './errors.js';
-import { MessageKind, type Message } from './messages.js';
+import { fatalErrorMessage, type Message } from './messages.js';
 import { validateMessage } from './message-validation.js';
 import type { Port, PortReceiver } from './port.js';
 
@@ -70,7 +70,7 @@ export class MessagePortPort implements Port {
     } catch (error) {
       // validateMessage throws BAD_MESSAGE; the far side learns why before the port closes, as on a socket.
       const failure = error as IpcError;
-      this.send({ kind: MessageKind.Error, error: failure.toWire(), fatal: true });
+      this.send(fatalErrorMessage(failure));
       this.finish(failure);
       return;
     }

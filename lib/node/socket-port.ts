@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { ErrorCode, IpcError } from '../common/errors.js';
 import { encodeFrame, FrameDecoder } from '../common/frame-codec.js';
-import { MessageKind, type Message } from '../common/messages.js';
+import { fatalErrorMessage, type Message } from '../common/messages.js';
 import type { Port, PortReceiver } from '../common/port.js';
 
 export interface SocketPortOptions {
@@ -142,7 +142,7 @@ export class SocketPort implements Port {
   /** The peer broke the protocol: tell it why in a last frame, then close. */
   private failWith(error: IpcError): void {
     try {
-      this.send({ kind: MessageKind.Error, error: error.toWire(), fatal: true });
+      this.send(fatalErrorMessage(error));
     } catch {
       // Already closing.
     }
