@@ -23,6 +23,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 from . import errors as E
+from . import protocol
 from .errors import IpcError
 from .frames import DEFAULT_MAX_FRAME_SIZE, FrameDecoder, encode_frame
 from .handlers import Call, HandlerRegistry, error_from_exception
@@ -31,11 +32,9 @@ from .paths import check_path_length, check_socket_dir, default_socket_path, val
 
 log = logging.getLogger("ipcio")
 
-QUEUE_LIMIT = 10_000
-BACKOFF_MIN = 0.05
-BACKOFF_MAX = 2.0
+QUEUE_LIMIT = protocol.QUEUE_MESSAGES
 # A reconnect attempt that gets no welcome in this time is abandoned and retried.
-RECONNECT_HANDSHAKE_TIMEOUT = 10.0
+RECONNECT_HANDSHAKE_TIMEOUT = protocol.HANDSHAKE_TIMEOUT_S
 RECV_SIZE = 256 * 1024
 
 
@@ -360,7 +359,7 @@ class Client:
                     return
                 sock = None
                 while sock is None:
-                    delay = random.uniform(BACKOFF_MIN, min(BACKOFF_MAX, BACKOFF_MIN * 2 ** attempt))
+                    delay = protocol.backoff_delay_s(attempt, random.random())
                     attempt += 1
                     if self._stop.wait(delay):
                         return
@@ -400,7 +399,8 @@ class Client:
         except IpcError as exc:  # FRAME_TOO_LARGE or BAD_MESSAGE from the server: tell it, then hang up
             log.warning("ipcio: dropping the connection: %s", exc)
             reason = exc
-            frame = encode_frame({"kind": "error", "error": exc.to_wire(), "fatal": True})
+            frame = encode_frame({"kind": "error", "error": exc.to_wire(), "fatal": True,
+                                  "retry": exc.code not in protocol.STOP_CODES})
             with self._wlock:
                 try:
                     sock.sendall(frame)
@@ -437,7 +437,7 @@ class Client:
         kind = message["kind"]
         if kind == "error":
             error = IpcError.from_wire(message["error"])
-            if error.code in E.FATAL_HANDSHAKE_CODES:
+            if message.get("fatal") and not protocol.can_retry_after(message):
                 self._refusal = error
                 raise _EndConnection(error)
             log.warning("ipcio: server error during the handshake: %s", error)
@@ -504,12 +504,18 @@ class Client:
         elif kind in ("emit", "request", "broadcast"):
             self._start_call(message, conn)
         elif kind == "cancel":
+            # The entry goes now: its answer is dropped, and the id is free for a new request.
             with self._plock:
-                call = self._running.get((conn, message["id"]))
+                call = self._running.pop((conn, message["id"]), None)
             if call is not None:
                 call.cancelled.set()
         elif kind == "error":
             error = IpcError.from_wire(message["error"])
+            if message.get("fatal") and not protocol.can_retry_after(message):
+                # SESSION_REPLACED and the like: reconnecting cannot succeed, so stop for good.
+                log.warning("ipcio: the server ended the connection for good: %s", error)
+                self._refusal = error
+                raise _EndConnection(error)
             if message.get("fatal"):
                 log.warning("ipcio: the server is closing the connection: %s", error)
             elif self.on_error is not None:
@@ -554,7 +560,10 @@ class Client:
         if kind != "request":
             return
         with self._plock:
-            mine = self._running.pop((conn, rid), None) is call
+            # Only its own entry: after a cancel the id may already belong to a newer request.
+            mine = self._running.get((conn, rid)) is call
+            if mine:
+                del self._running[(conn, rid)]
         if not mine or call.cancelled.is_set():
             return  # cancelled or disconnected: no response follows
         response = {"kind": "response", "id": rid}
