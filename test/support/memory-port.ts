@@ -1,6 +1,7 @@
 import { ServerCore } from '../../lib/common/server-core.js';
 import { ErrorCode, IpcError } from '../../lib/common/errors.js';
 import { MessageKind, PROTOCOL_VERSION, type Message, type WelcomeMessage } from '../../lib/common/messages.js';
+import type { PeerPolicy } from '../../lib/common/peer.js';
 import type { Port, PortReceiver } from '../../lib/common/port.js';
 
 /**
@@ -122,7 +123,7 @@ export class RawPeer {
   readonly inbox: Message[] = [];
   closedWith: { reason?: IpcError } | undefined;
 
-  constructor(server: ServerCore) {
+  constructor(server: ServerCore, policy?: PeerPolicy) {
     const [mine, theirs] = memoryPortPair();
     this.port = mine;
     mine.attach({
@@ -131,7 +132,7 @@ export class RawPeer {
         this.closedWith = { reason };
       },
     });
-    server.accept(theirs);
+    server.accept(theirs, policy);
   }
 
   /** Says hello and waits for the welcome. */

@@ -1,25 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ClientEndpoint } from '../../lib/common/client-endpoint.js';
-import { ErrorCode, IpcError } from '../../lib/common/errors.js';
+import { ErrorCode, type IpcError } from '../../lib/common/errors.js';
 import { MessageKind } from '../../lib/common/messages.js';
 import { ServerCore } from '../../lib/common/server-core.js';
+import { codeOf, deferred, quiet } from '../support/deferred.js';
 import { drain, MemoryNetwork, RawPeer } from '../support/memory-port.js';
-
-const quiet = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined, log: () => undefined };
-
-/** A promise settled from outside, for handlers that finish when the test says so. */
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
-function codeOf(promise: Promise<unknown>): Promise<string> {
-  return promise.then(
-    () => 'resolved',
-    (error: unknown) => (error instanceof IpcError ? error.code : String(error)),
-  );
-}
 
 describe('connection lifecycle regressions (issue 9), over in-memory ports', () => {
   beforeEach(() => {
