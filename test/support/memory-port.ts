@@ -19,6 +19,8 @@ export class MemoryPort implements Port {
   readonly sent: Message[] = [];
   /** Every message this end delivered to its receiver. */
   readonly received: Message[] = [];
+  /** Both directions in the order they happened at this end. */
+  readonly events: { direction: 'in' | 'out'; message: Message }[] = [];
   /** Set after this end closed; a send then is a contract breach the tests look for. */
   sendsAfterClose = 0;
   peer!: MemoryPort;
@@ -38,6 +40,7 @@ export class MemoryPort implements Port {
       throw new IpcError(ErrorCode.CLOSED, 'memory port is closed');
     }
     this.sent.push(message);
+    this.events.push({ direction: 'out', message });
     const copy = structuredClone(message);
     const peer = this.peer;
     queueMicrotask(() => peer.deliver(copy));
@@ -74,6 +77,7 @@ export class MemoryPort implements Port {
 
   private dispatch(message: Message): void {
     this.received.push(message);
+    this.events.push({ direction: 'in', message });
     this.receiver?.onMessage(message);
   }
 
@@ -154,4 +158,21 @@ export class RawPeer {
   of<K extends Message['kind']>(kind: K): Extract<Message, { kind: K }>[] {
     return this.inbox.filter((m): m is Extract<Message, { kind: K }> => m.kind === kind);
   }
+}
+
+/**
+ * The answering rule seen at one end of a connection: a `response` goes out only for a request that came
+ * in on it and is still open (not answered, not cancelled). Returns the breaches, described.
+ */
+export function answeringBreaches(port: MemoryPort): string[] {
+  const open = new Set<number>();
+  const breaches: string[] = [];
+  for (const { direction, message } of port.events) {
+    if (direction === 'in' && message.kind === 'request') open.add(message.id);
+    else if (direction === 'in' && message.kind === 'cancel') open.delete(message.id);
+    else if (direction === 'out' && message.kind === 'response') {
+      if (!open.delete(message.id)) breaches.push(`response #${message.id} with no open request (answered twice, after a cancel, or never asked)`);
+    }
+  }
+  return breaches;
 }
