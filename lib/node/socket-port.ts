@@ -31,6 +31,8 @@ export class SocketPort implements Port {
   private outgoingBytes = 0;
   private flushScheduled = false;
   private closed = false;
+  /** onClose fires once: a socket destroyed before attach could otherwise report both ways. */
+  private closeNotified = false;
   private receiver: PortReceiver | undefined;
   private closeReason: IpcError | undefined;
 
@@ -52,14 +54,8 @@ export class SocketPort implements Port {
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     // A reset or broken pipe is an ordinary disconnect; 'close' follows and reports it.
     this.socket.on('error', () => undefined);
-    this.socket.on('close', () => {
-      this.closed = true;
-      this.receiver?.onClose(this.closeReason);
-    });
-    if (this.socket.destroyed) {
-      this.closed = true;
-      queueMicrotask(() => receiver.onClose(this.closeReason));
-    }
+    this.socket.on('close', () => this.notifyClosed());
+    if (this.socket.destroyed) queueMicrotask(() => this.notifyClosed());
   }
 
   send(message: Message): void {
@@ -137,6 +133,13 @@ export class SocketPort implements Port {
       if (this.closed) return;
       this.receiver?.onMessage(message);
     }
+  }
+
+  private notifyClosed(): void {
+    this.closed = true;
+    if (this.closeNotified) return;
+    this.closeNotified = true;
+    this.receiver?.onClose(this.closeReason);
   }
 
   /** The peer broke the protocol: tell it why in a last frame, then close. */
