@@ -182,7 +182,13 @@ class Client:
             raise IpcError(E.TIMEOUT, f"no welcome from {self.socket_path} within {timeout} s")
         if self._first_error is not None:
             self._thread.join()
-            self._started = False  # nothing was welcomed: connect() may be tried again
+            if self._refusal is not None:
+                # Refused with retry false: the client stops, and every later call fails with the same code.
+                with self._wlock:
+                    self._end_error = self._refusal
+                self._stopped.set()
+            else:
+                self._started = False  # nothing was welcomed: connect() may be tried again
             raise self._first_error
         return self
 
