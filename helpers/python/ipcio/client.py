@@ -33,6 +33,7 @@ from .paths import check_path_length, check_socket_dir, default_socket_path, val
 log = logging.getLogger("ipcio")
 
 QUEUE_LIMIT = protocol.QUEUE_MESSAGES
+QUEUE_BYTES = protocol.QUEUE_BYTES
 # A reconnect attempt that gets no welcome in this time is abandoned and retried.
 RECONNECT_HANDSHAKE_TIMEOUT = protocol.HANDSHAKE_TIMEOUT_S
 RECV_SIZE = 256 * 1024
@@ -103,6 +104,7 @@ class Client:
         self._conn = 0  # numbers connections, so late answers for an old one are dropped
         self._online = False  # welcomed, and the socket is believed alive
         self._queue = deque()  # (frame, _Pending or None) sent after the next welcome
+        self._queue_bytes = 0  # frame bytes in _queue, bounded by QUEUE_BYTES
         self._hello_commands = None
         self._end_error = None  # set once the client stops for good; sends raise it
 
@@ -215,6 +217,7 @@ class Client:
             self._end_error = IpcError(E.CLOSED, "client closed")
             self._online = False
             self._queue.clear()
+            self._queue_bytes = 0
             sock = self._sock
         self._stop.set()
         self._fail_everything(self._end_error)
@@ -317,9 +320,11 @@ class Client:
                 if pending is not None:
                     pending.conn = self._conn
                 return
-            if len(self._queue) >= QUEUE_LIMIT:
-                raise IpcError(E.QUEUE_FULL, f"offline queue holds {QUEUE_LIMIT} messages already")
+            if len(self._queue) >= QUEUE_LIMIT or self._queue_bytes + len(frame) > QUEUE_BYTES:
+                raise IpcError(E.QUEUE_FULL, f"offline queue is full ({len(self._queue)} messages, "
+                                             f"{self._queue_bytes} bytes; bounds {QUEUE_LIMIT} and {QUEUE_BYTES})")
             self._queue.append((frame, pending))
+            self._queue_bytes += len(frame)
 
     def _send_live(self, frame, conn):
         """Send on connection `conn` only; the message means nothing on another."""
@@ -476,10 +481,10 @@ class Client:
         while queue:
             frame, pending = queue[0]
             if pending is not None and pending.done.is_set():
-                queue.popleft()  # timed out while waiting
+                self._queue_bytes -= len(queue.popleft()[0])  # timed out while waiting
                 continue
             if len(frame) - 4 > self._send_limit:  # this server accepts less than the last one
-                queue.popleft()
+                self._queue_bytes -= len(queue.popleft()[0])
                 error = IpcError(E.FRAME_TOO_LARGE, f"queued frame of {len(frame) - 4} bytes exceeds {self._send_limit}")
                 if pending is not None:
                     with self._plock:
@@ -489,7 +494,7 @@ class Client:
                     log.warning("ipcio: dropped a queued message: %s", error)
                 continue
             sock.sendall(frame)  # an OSError leaves it at the head for the next connection
-            queue.popleft()
+            self._queue_bytes -= len(queue.popleft()[0])
             if pending is not None:
                 pending.conn = conn
 
@@ -611,6 +616,7 @@ class Client:
                 self._end_error = self._refusal or IpcError(E.DISCONNECTED, "connection lost (reconnect is off)")
             self._online = False
             self._queue.clear()
+            self._queue_bytes = 0
         self._fail_everything(self._end_error)
         if self._pool is not None:
             self._pool.shutdown(wait=False)

@@ -295,6 +295,20 @@ class FakeServerTest(unittest.TestCase):
         finally:
             client_module.QUEUE_LIMIT = old
 
+    def test_queue_byte_bound(self):
+        c = self.client()  # never connected: everything is queued
+        old = client_module.QUEUE_BYTES
+        client_module.QUEUE_BYTES = 2100  # two 900-byte emits and their framing fit, a third does not
+        try:
+            c.emit("x", b"a" * 900)
+            c.emit("x", b"b" * 900)
+            with self.assertRaises(IpcError) as ctx:
+                c.emit("x", b"c" * 900)
+            self.assertEqual(ctx.exception.code, "QUEUE_FULL")
+            c.emit("x", 1)  # a small one still fits: the newest too-large message was refused, nothing else
+        finally:
+            client_module.QUEUE_BYTES = old
+
     def test_default_queue_bound_is_10000(self):
         c = self.client()
         for i in range(10000):
