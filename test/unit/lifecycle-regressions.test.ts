@@ -32,7 +32,7 @@ describe('connection lifecycle regressions (issue 9), over in-memory ports', () 
     expect(await first).toBe(ErrorCode.CLOSED);
     await vi.advanceTimersByTimeAsync(5_000); // the reconnect backoff
     await drain();
-    expect(client.phase).toBe('online');
+    expect(client.connected).toBe(true);
     const second = net.current.request('c', 'work'); // the same id, 1, on the new server
     await drain();
     expect(calls).toBe(2);
@@ -76,8 +76,11 @@ describe('connection lifecycle regressions (issue 9), over in-memory ports', () 
     await client.ready;
     await net.current.close();
     await drain();
+    // At once: a request that had to wait for its timeout would be TIMEOUT.
+    const later = codeOf(client.request('later', undefined, { timeoutMs: 100 }));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await later).toBe(ErrorCode.DISCONNECTED);
     expect(client.phase).toBe('stopped');
-    expect(await codeOf(client.request('later'))).toBe(ErrorCode.DISCONNECTED);
   });
 
   it('defect 2: a fatal error whose retry flag is false stops the client whatever its code', async () => {
@@ -92,6 +95,9 @@ describe('connection lifecycle regressions (issue 9), over in-memory ports', () 
     const port = net.clientPorts[0]!.peer;
     port.send({ kind: MessageKind.Error, error: { code: ErrorCode.SLOW_CONSUMER, message: 'go away' }, fatal: true, retry: false });
     await drain();
+    const later = codeOf(client.request('later', undefined, { timeoutMs: 100 }));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await later).toBe(ErrorCode.SLOW_CONSUMER);
     expect(client.phase).toBe('stopped');
     expect(client.stoppedReason?.code).toBe(ErrorCode.SLOW_CONSUMER);
   });
