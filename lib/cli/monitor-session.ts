@@ -1,10 +1,11 @@
+import { PROTOCOL } from '../common/protocol.js';
 import { createConnection } from 'node:net';
 import { DEFAULT_MAX_FRAME_SIZE } from '../common/frame-codec.js';
 import { MessageKind, MONITOR_COMMAND, PROTOCOL_VERSION, type Message } from '../common/messages.js';
 import { ErrorCode, IpcError } from '../node/index.js';
 import { SocketPort } from '../node/socket-port.js';
 
-const HANDSHAKE_TIMEOUT_MS = 5_000;
+const HANDSHAKE_TIMEOUT_MS = PROTOCOL.defaults.handshakeTimeoutMs;
 const MONITOR_REQUEST_ID = 1;
 
 export interface MonitorOptions {

@@ -1,6 +1,7 @@
 import { ErrorCode, IpcError } from './errors.js';
 import { MessageKind, PROTOCOL_VERSION, type Message } from './messages.js';
 import { newId } from './ids.js';
+import { checkPeerName } from './names.js';
 import type { Peer, PeerPolicy } from './peer.js';
 
 export interface AdmissionRules {
@@ -38,7 +39,7 @@ export function admit(message: Message, policy: PeerPolicy, rules: AdmissionRule
   }
   const uuid = newId();
   const name = claimed ?? uuid;
-  if (!isValidPeerName(name) || name === rules.serverName) throw new IpcError(ErrorCode.BAD_MESSAGE, `"${name}" cannot be a client name`);
+  checkPeerName(name, rules.serverName);
   const existing = rules.peers.get(name);
   if (!existing) return { name, uuid, session: newId() };
   // Its own earlier connection, not yet noticed dead: the session proves it is the same client.
@@ -46,11 +47,6 @@ export function admit(message: Message, policy: PeerPolicy, rules: AdmissionRule
     throw new IpcError(ErrorCode.NAME_TAKEN, `the name "${name}" is taken by a connected client`);
   }
   return { name, uuid, session: existing.session, replaces: existing };
-}
-
-/** Names travel in logs and discovery: keep them printable and bounded. */
-function isValidPeerName(name: string): boolean {
-  return name.length > 0 && name.length <= 128 && !/[\u0000-\u001f\u007f]/.test(name);
 }
 
 /**

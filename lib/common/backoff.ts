@@ -1,3 +1,4 @@
+import { PROTOCOL } from './protocol.js';
 export interface ReconnectOptions {
   /** First retry delay, and the floor of every delay. */
   minMs: number;
@@ -5,7 +6,7 @@ export interface ReconnectOptions {
   maxMs: number;
 }
 
-export const DEFAULT_RECONNECT: ReconnectOptions = { minMs: 50, maxMs: 2000 };
+export const DEFAULT_RECONNECT: ReconnectOptions = { minMs: PROTOCOL.defaults.reconnectMinMs, maxMs: PROTOCOL.defaults.reconnectMaxMs };
 
 /**
  * Exponential backoff with jitter: the ceiling doubles per failed attempt and

@@ -17,18 +17,19 @@ import type {
 import { ErrorCode, IpcError } from './errors.js';
 import { DEFAULT_QUEUE_LIMIT, OfflineQueue, type QueueLimit, type QueuedMessage } from './offline-queue.js';
 import { EventDispatcher } from './event-dispatcher.js';
-import { HandlerCalls } from './handler-calls.js';
+import { Connection, type ConnectionOwner } from './client-connection.js';
 import { HandlerRegistry } from './handler-registry.js';
 import type { Logger } from './logger.js';
 import { traceMessage } from './logger.js';
 import { logSafe } from './log-text.js';
 import { clampTimerDelayMs } from './long-timer.js';
-import { DISCOVER_COMMAND, MessageKind, PROTOCOL_VERSION, type Message, type RequestMessage } from './messages.js';
+import { canRetryAfter, DISCOVER_COMMAND, MessageKind, PROTOCOL_VERSION, type HelloMessage, type Message, type RequestMessage } from './messages.js';
+import { PROTOCOL } from './protocol.js';
 import { PendingRequests, type PendingRequest } from './pending-requests.js';
 import type { Port } from './port.js';
 
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
-export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS: number = PROTOCOL.defaults.requestTimeoutMs;
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS: number = PROTOCOL.defaults.handshakeTimeoutMs;
 
 export interface ClientEndpointOptions<C extends Contract, N extends string> {
   name?: N;
@@ -56,9 +57,19 @@ export interface ClientEvents {
 export type ClientHandlers<C extends Contract, N extends string> = HandlerCollection<ClientCommands<C, N>> &
   BroadcastHandlers<C['broadcasts']>;
 
-const FATAL_REFUSALS: ReadonlySet<string> = new Set([ErrorCode.NAME_TAKEN, ErrorCode.AUTH_FAILED, ErrorCode.PROTOCOL_VERSION]);
-/** Found before connecting: retrying cannot make another user's directory safe. */
-const FATAL_CONNECT_FAILURES: ReadonlySet<string> = new Set([ErrorCode.UNSAFE_SOCKET_DIR, ErrorCode.SOCKET_PATH_TOO_LONG, ErrorCode.NOT_ATTACHED, ErrorCode.ORIGIN_REFUSED]);
+/**
+ * Where a client is in its life. Exactly one value at a time; every public
+ * entry checks it. `stopped` is terminal.
+ */
+export type ClientState =
+  | { phase: 'idle' }
+  | { phase: 'connecting'; attempt: number }
+  | { phase: 'handshaking'; attempt: number; connection: Connection }
+  | { phase: 'online'; connection: Connection }
+  | { phase: 'waiting'; attempt: number; timer: ReturnType<typeof setTimeout> }
+  | { phase: 'stopped'; reason: IpcError };
+
+export type ClientPhase = ClientState['phase'];
 
 /**
  * A named client over any port: handshake, offline queue, requests with
@@ -71,17 +82,9 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
   private uuid = '';
   private session: string | undefined;
   private serverName = 'server';
-  private port: Port | undefined;
-  private online = false;
-  private started = false;
-  private closed = false;
-  private refused: IpcError | undefined;
-  private attempt = 0;
-  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+  private state: ClientState = { phase: 'idle' };
   private readonly queue: OfflineQueue;
   private readonly registry = new HandlerRegistry();
-  private readonly calls = new HandlerCalls(this.registry);
   private readonly pending: PendingRequests;
   private readonly events = new EventDispatcher<ClientEvents>();
   private readonly reconnectOptions: ReconnectOptions | false;
@@ -90,7 +93,12 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
   private readonly maxFrameSize: number | undefined;
   protected readonly logger: Logger;
   private settleReady!: { resolve: () => void; reject: (error: IpcError) => void };
-  /** Settles at the first successful handshake; rejects on a fatal refusal or close. */
+  private readonly owner: ConnectionOwner = {
+    onMessage: (connection, message) => this.onMessage(connection, message),
+    onClosed: (connection, reason) => this.onConnectionClosed(connection, reason),
+    traceSent: (message) => traceMessage(this.logger, this.verbose, this.currentName, '->', this.serverName, message),
+  };
+  /** Settles at the first successful handshake; rejects with the reason when the client stops first. */
   readonly ready: Promise<void>;
 
   constructor(
@@ -122,27 +130,41 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
   }
 
   get connected(): boolean {
-    return this.online;
+    return this.state.phase === 'online';
+  }
+
+  /** Where the client is: idle, connecting, handshaking, online, waiting (to reconnect) or stopped. */
+  get phase(): ClientPhase {
+    return this.state.phase;
+  }
+
+  /** The current connection attempt (while handshaking or online): its port, its handler calls. */
+  get connection(): Connection | undefined {
+    return this.state.phase === 'handshaking' || this.state.phase === 'online' ? this.state.connection : undefined;
+  }
+
+  /** Why the client stopped, once it has. */
+  get stoppedReason(): IpcError | undefined {
+    return this.state.phase === 'stopped' ? this.state.reason : undefined;
   }
 
   /** Starts connecting (and reconnecting); returns this, as in the seed. */
   connect(): this {
-    if (this.started) throw new IpcError(ErrorCode.ALREADY_STARTED, `client "${this.currentName}" is already connecting`);
-    if (this.closed) throw new IpcError(ErrorCode.CLOSED, 'client is closed');
-    this.started = true;
-    void this.openConnection();
+    if (this.state.phase === 'stopped') throw new IpcError(this.state.reason.code, `client "${this.currentName}" has stopped: ${this.state.reason.message}`);
+    if (this.state.phase !== 'idle') throw new IpcError(ErrorCode.ALREADY_STARTED, `client "${this.currentName}" is already connecting`);
+    void this.openConnection(0);
     return this;
   }
 
   addHandlers(handlers: ClientHandlers<C, N>): this {
     this.registry.addAll(handlers);
-    if (this.online) this.sendNow({ kind: MessageKind.Commands, commands: this.registry.names() });
+    this.announceCommands();
     return this;
   }
 
   /** Removes the handler for `command` (the renderer API's unsubscribe needs it) and tells the server. */
   removeHandler(command: string): this {
-    if (this.registry.remove(command) && this.online) this.sendNow({ kind: MessageKind.Commands, commands: this.registry.names() });
+    if (this.registry.remove(command)) this.announceCommands();
     return this;
   }
 
@@ -205,25 +227,29 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
     return waitForPeerVia((command, data, requestOptions) => this.makeRequest(command, data, undefined, requestOptions), name, options);
   }
 
-  /** Closes the connection for good; pending requests reject with CLOSED. */
+  /** Closes the connection for good: the client stops with CLOSED; pending requests reject with it. */
   close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    this.closed = true;
-    clearTimeout(this.reconnectTimer);
-    clearTimeout(this.handshakeTimer);
-    const error = new IpcError(ErrorCode.CLOSED, `client "${this.currentName}" was closed`);
-    this.failQueue(error);
-    this.pending.rejectWhere(error);
-    this.calls.cancelAll(error);
-    this.settleReady.reject(error);
-    this.port?.close();
+    if (this.state.phase === 'stopped') return Promise.resolve();
+    this.stop(new IpcError(ErrorCode.CLOSED, `client "${this.currentName}" was closed`), false);
     this.events.clear();
     return Promise.resolve();
   }
 
+  protected reportError(error: IpcError): void {
+    if (this.events.hasListeners('error')) {
+      this.events.dispatch('error', error, (thrown) => this.logger.error('[ipcio] error listener threw', thrown));
+    } else {
+      this.logger.error(`[ipcio ${this.currentName}] ${error.code}: ${logSafe(error.message)}`);
+    }
+  }
+
+  private announceCommands(): void {
+    if (this.state.phase === 'online') this.sendNow(this.state.connection, { kind: MessageKind.Commands, commands: this.registry.names() });
+  }
+
   private makeRequest(command: string, data: unknown, to: string | undefined, options: RequestOptions | undefined): Promise<unknown> {
     const description = to === undefined ? `request "${command}"` : `request "${command}" to "${to}"`;
-    if (this.closed) return Promise.reject(new IpcError(ErrorCode.CLOSED, `${description}: client is closed`));
+    if (this.state.phase === 'stopped') return Promise.reject(stoppedError(this.state.reason, description));
     const { request, promise } = this.pending.create(description, options);
     if (this.pending.get(request.id) === undefined) return promise; // the signal was already aborted
     const message: RequestMessage = { kind: MessageKind.Request, id: request.id, cmd: command, data };
@@ -234,36 +260,33 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
 
   /** Sends now when online with nothing queued ahead; otherwise queues, refusing past the limit. */
   private submit(message: Message, request?: PendingRequest): void {
-    if (this.closed) {
-      this.reportOrReject(new IpcError(ErrorCode.CLOSED, 'client is closed'), request);
+    if (this.state.phase === 'stopped') {
+      this.reportOrReject(stoppedError(this.state.reason, `${message.kind} "${(message as { cmd?: string }).cmd}"`), request);
       return;
     }
-    // write() is false when the port closed under us (the server went away; its close is not seen yet): queue it then.
-    if (this.online && this.queue.length === 0 && this.write({ message, size: 0, request })) return;
+    // write() is false when the port closed under us (its close is not seen yet): queue it then.
+    if (this.state.phase === 'online' && this.queue.length === 0 && this.write(this.state.connection, { message, size: 0, request })) return;
     const full = this.queue.push(message, request);
     if (full) this.reportOrReject(full, request);
   }
 
-  /** Hands one message to the port. False when the port turned out closed (the message must stay queued). */
-  private write(entry: QueuedMessage): boolean {
-    const port = this.port;
-    if (!port) return false;
+  /** Hands one message to the connection. False when it turned out closed (the message must stay queued). */
+  private write(connection: Connection, entry: QueuedMessage): boolean {
     try {
-      port.send(entry.message);
+      if (!connection.send(entry.message)) return false;
     } catch (error) {
-      if (error instanceof IpcError && error.code === ErrorCode.CLOSED) return false;
-      this.reportOrReject(error instanceof IpcError ? error : new IpcError(ErrorCode.BAD_MESSAGE, String(error)), entry.request);
+      this.reportOrReject(error as IpcError, entry.request);
       return true;
     }
-    traceMessage(this.logger, this.verbose, this.currentName, '->', this.serverName, entry.message);
     if (entry.request) entry.request.sent = true;
     return true;
   }
 
-  private flushQueue(): void {
-    this.queue.drain((entry) => this.online && this.write(entry));
+  private sendNow(connection: Connection, message: Message): void {
+    this.write(connection, { message, size: 0 });
   }
 
+  /** Fails everything queued: requests reject with `error`, dropped one-way messages are reported, never kept. */
   private failQueue(error: IpcError): void {
     const dropped = this.queue.takeAll();
     let droppedEmits = 0;
@@ -282,11 +305,8 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
       this.queue.remove(request);
       return;
     }
-    if (this.online) this.sendNow({ kind: MessageKind.Cancel, id: request.id });
-  }
-
-  private sendNow(message: Message): void {
-    this.write({ message, size: 0 });
+    // A sent request is pending only while the connection it went out on is online (a drop rejects it).
+    if (this.state.phase === 'online') this.sendNow(this.state.connection, { kind: MessageKind.Cancel, id: request.id });
   }
 
   private reportOrReject(error: IpcError, request?: PendingRequest): void {
@@ -294,155 +314,134 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
     else this.reportError(error);
   }
 
-  protected reportError(error: IpcError): void {
-    if (this.events.hasListeners('error')) {
-      this.events.dispatch('error', error, (thrown) => this.logger.error('[ipcio] error listener threw', thrown));
-    } else {
-      this.logger.error(`[ipcio ${this.currentName}] ${error.code}: ${logSafe(error.message)}`);
-    }
-  }
-
-  private async openConnection(): Promise<void> {
+  private async openConnection(attempt: number): Promise<void> {
+    const connecting: ClientState = { phase: 'connecting', attempt };
+    this.state = connecting;
     let port: Port;
     try {
       port = await this.openPort();
     } catch (error) {
-      if (this.closed) return;
-      if (error instanceof IpcError && FATAL_CONNECT_FAILURES.has(error.code)) {
-        this.refuse(error);
+      if (this.state !== connecting) return;
+      const failure = error instanceof IpcError ? error : new IpcError(ErrorCode.DISCONNECTED, (error as Error).message);
+      // Found before connecting (an unsafe socket directory, say): retrying cannot help.
+      if (!canRetryAfter(failure.code)) {
+        this.stop(failure, true);
         return;
       }
-      if (this.verbose) this.logger.debug(`[ipcio ${this.currentName}] connect failed: ${(error as Error).message}`);
-      this.scheduleReconnect(error instanceof IpcError ? error : new IpcError(ErrorCode.DISCONNECTED, (error as Error).message));
+      if (this.verbose) this.logger.debug(`[ipcio ${this.currentName}] connect failed: ${failure.message}`);
+      this.retryOrStop(attempt, failure);
       return;
     }
-    if (this.closed) {
+    if (this.state !== connecting) {
       port.close();
       return;
     }
-    this.port = port;
-    port.attach({
-      onMessage: (message) => this.onMessage(port, message),
-      onClose: (reason) => this.onPortClosed(port, reason),
-    });
-    this.handshakeTimer = setTimeout(() => {
-      port.close(new IpcError(ErrorCode.HANDSHAKE_TIMEOUT, `no welcome within ${this.handshakeTimeoutMs} ms`));
-    }, this.handshakeTimeoutMs);
-    const hello: Message = { kind: MessageKind.Hello, version: PROTOCOL_VERSION, name: this.currentName, commands: this.registry.names() };
+    const connection = new Connection(port, this.registry, this.owner);
+    this.state = { phase: 'handshaking', attempt, connection };
+    const hello: HelloMessage = { kind: MessageKind.Hello, version: PROTOCOL_VERSION, name: this.currentName, commands: this.registry.names() };
     if (this.token !== undefined) hello.token = this.token;
     if (this.session !== undefined) hello.session = this.session;
     if (this.maxFrameSize !== undefined) hello.maxFrameSize = this.maxFrameSize;
-    this.sendNow(hello);
+    connection.start(hello, this.handshakeTimeoutMs);
   }
 
-  private scheduleReconnect(reason: IpcError): void {
-    if (this.closed || this.refused) return;
+  /** After a failed attempt or a drop: wait and try again, or stop when reconnecting is off. */
+  private retryOrStop(attempt: number, reason: IpcError): void {
     if (this.reconnectOptions === false) {
-      this.settleReady.reject(reason);
-      this.reportError(reason);
-      this.failQueue(reason);
+      this.stop(reason, true);
       return;
     }
-    const delayMs = backoffDelayMs(this.attempt, this.reconnectOptions);
-    this.attempt += 1;
-    this.reconnectTimer = setTimeout(() => void this.openConnection(), delayMs);
+    const delayMs = backoffDelayMs(attempt, this.reconnectOptions);
+    const timer = setTimeout(() => {
+      if (this.state.phase === 'waiting' && this.state.timer === timer) void this.openConnection(attempt + 1);
+    }, delayMs);
+    this.state = { phase: 'waiting', attempt: attempt + 1, timer };
   }
 
-  private onMessage(port: Port, message: Message): void {
-    if (port !== this.port) return;
+  /**
+   * The terminal state: `ready` rejects with `reason`, queued messages fail with it, pending requests
+   * reject with it, the connection closes, and every later call fails at once with its code.
+   */
+  private stop(reason: IpcError, report: boolean): void {
+    const previous = this.state;
+    if (previous.phase === 'stopped') return;
+    this.state = { phase: 'stopped', reason };
+    if (previous.phase === 'waiting') clearTimeout(previous.timer);
+    if (previous.phase === 'handshaking' || previous.phase === 'online') previous.connection.close();
+    this.settleReady.reject(reason);
+    if (report) this.reportError(reason);
+    this.failQueue(reason);
+    this.pending.rejectWhere(reason);
+    if (previous.phase === 'online') this.events.dispatch('disconnect', { name: this.currentName, reason }, (e) => this.logger.error(e));
+  }
+
+  private onMessage(connection: Connection, message: Message): void {
+    const state = this.state;
+    if ((state.phase !== 'handshaking' && state.phase !== 'online') || state.connection !== connection) return;
     traceMessage(this.logger, this.verbose, this.currentName, '<-', this.serverName, message);
     switch (message.kind) {
       case MessageKind.Welcome:
-        clearTimeout(this.handshakeTimer);
+        if (state.phase !== 'handshaking') break;
+        connection.welcomed(message.maxFrameSize);
         this.currentName = message.name;
         this.uuid = message.uuid;
         this.session = message.session;
         this.serverName = message.serverName;
-        port.maxOutgoingFrameSize = message.maxFrameSize;
-        this.online = true;
-        this.attempt = 0;
-        this.flushQueue();
+        this.state = { phase: 'online', connection };
+        this.queue.drain((entry) => this.state.phase === 'online' && this.state.connection === connection && this.write(connection, entry));
         this.settleReady.resolve();
         this.events.dispatch('connect', { name: this.currentName, uuid: this.uuid }, (e) => this.logger.error(e));
         return;
       case MessageKind.Error: {
         const error = IpcError.fromWire(message.error);
-        if (message.fatal && FATAL_REFUSALS.has(error.code)) this.refuse(error);
+        // The server says whether connecting again can succeed; without a `retry` field the shared table decides.
+        if (message.fatal && !(message.retry ?? canRetryAfter(error.code))) this.stop(error, true);
         else this.reportError(error);
         return;
       }
       case MessageKind.Response:
+        if (state.phase !== 'online') break;
         if (message.error) this.pending.reject(message.id, IpcError.fromWire(message.error));
         else this.pending.resolve(message.id, message.data);
         return;
       case MessageKind.Request:
-        void this.answer(message);
+        if (state.phase !== 'online') break;
+        connection.answer(message, this.containerFields(connection, message.from, message.fromUuid, message.data));
         return;
       case MessageKind.Cancel:
-        this.calls.cancel(String(message.id), new IpcError(ErrorCode.CANCELLED, 'the requester cancelled'));
+        connection.calls.cancel(message.id, new IpcError(ErrorCode.CANCELLED, 'the requester cancelled'));
         return;
       case MessageKind.Emit:
       case MessageKind.Broadcast: {
-        const handled = this.calls.event(message.cmd, this.containerFields(message.from, message.fromUuid, message.data), (error) => this.reportError(error));
+        if (state.phase !== 'online') break;
+        const fields = this.containerFields(connection, message.from, message.fromUuid, message.data);
+        const handled = connection.calls.event(message.cmd, fields, (error) => this.reportError(error));
         if (!handled && this.verbose) this.logger.debug(`[ipcio ${this.currentName}] no handler for ${message.kind} "${message.cmd}"`);
         return;
       }
       default:
-        port.close(new IpcError(ErrorCode.BAD_MESSAGE, `unexpected ${message.kind} from the server`));
+        break;
     }
+    connection.close(new IpcError(ErrorCode.BAD_MESSAGE, `unexpected ${message.kind} from the server while ${state.phase}`));
   }
 
-  private async answer(message: RequestMessage): Promise<void> {
-    const fields = this.containerFields(message.from, message.fromUuid, message.data);
-    let response: Message;
-    try {
-      const data = await this.calls.request(String(message.id), '', message.cmd, fields);
-      response = { kind: MessageKind.Response, id: message.id, data };
-    } catch (error) {
-      response = { kind: MessageKind.Response, id: message.id, error: (error as IpcError).toWire() };
-    }
-    if (!this.online) return; // the requester already got DISCONNECTED from the server
-    try {
-      this.port?.send(response);
-      traceMessage(this.logger, this.verbose, this.currentName, '->', this.serverName, response);
-    } catch (error) {
-      // Closed under us (its close event not seen yet): the server answers the requester DISCONNECTED.
-      if (error instanceof IpcError && error.code === ErrorCode.CLOSED) return;
-      // The result could not be sent (too large, say): the requester still gets an answer.
-      const failure = error instanceof IpcError ? error : new IpcError(ErrorCode.BAD_MESSAGE, String(error));
-      try {
-        this.port?.send({ kind: MessageKind.Response, id: message.id, error: failure.toWire() });
-      } catch {
-        // The connection went away meanwhile; the same DISCONNECTED applies.
-      }
-    }
+  private containerFields(connection: Connection, from: string | undefined, fromUuid: string | undefined, data: unknown) {
+    return { data, client_name: from ?? this.serverName, uuid: fromUuid ?? '', socket: connection.port.socket ?? null, server: null };
   }
 
-  private containerFields(from: string | undefined, fromUuid: string | undefined, data: unknown) {
-    return { data, client_name: from ?? this.serverName, uuid: fromUuid ?? '', socket: this.port?.socket ?? null, server: null };
-  }
-
-  /** NAME_TAKEN, AUTH_FAILED, PROTOCOL_VERSION, an unsafe socket directory: retrying cannot help, so stop for good. */
-  private refuse(error: IpcError): void {
-    this.refused = error;
-    this.settleReady.reject(error);
-    this.reportError(error);
-    this.failQueue(error);
-    this.pending.rejectWhere(error);
-    this.port?.close();
-  }
-
-  private onPortClosed(port: Port, reason?: IpcError): void {
-    if (port !== this.port) return;
-    clearTimeout(this.handshakeTimer);
-    const wasOnline = this.online;
-    this.online = false;
-    this.port = undefined;
+  private onConnectionClosed(connection: Connection, reason?: IpcError): void {
+    const state = this.state;
+    if ((state.phase !== 'handshaking' && state.phase !== 'online') || state.connection !== connection) return;
     const error = new IpcError(ErrorCode.DISCONNECTED, `connection to the server was lost${reason ? `: ${reason.message}` : ''}`);
     this.pending.rejectWhere(error, (request) => request.sent);
-    this.calls.cancelAll(error);
     if (reason && reason.code !== ErrorCode.DISCONNECTED) this.reportError(reason);
-    if (wasOnline) this.events.dispatch('disconnect', { name: this.currentName, reason }, (e) => this.logger.error(e));
-    this.scheduleReconnect(error);
+    if (state.phase === 'online') this.events.dispatch('disconnect', { name: this.currentName, reason }, (e) => this.logger.error(e));
+    if (this.state !== state) return; // a listener closed the client
+    this.retryOrStop(state.phase === 'online' ? 0 : state.attempt, error);
   }
+}
+
+/** The error a call gets once the client has stopped: the stop's own code. */
+function stoppedError(reason: IpcError, what: string): IpcError {
+  return new IpcError(reason.code, `${what}: the client has stopped (${reason.message})`);
 }

@@ -22,6 +22,8 @@ export const ErrorCode = {
   ORIGIN_REFUSED: 'ORIGIN_REFUSED',
   PROTOCOL_VERSION: 'PROTOCOL_VERSION',
   HANDSHAKE_TIMEOUT: 'HANDSHAKE_TIMEOUT',
+  /** A newer connection of the same client reclaimed its session: this one ends, and must not reclaim back. */
+  SESSION_REPLACED: 'SESSION_REPLACED',
   // Limits and malformed input.
   FRAME_TOO_LARGE: 'FRAME_TOO_LARGE',
   BAD_MESSAGE: 'BAD_MESSAGE',

@@ -1,3 +1,4 @@
+import { PROTOCOL } from './protocol.js';
 import { cutBinaryParts, restoreBinaryParts } from './binary-parts.js';
 import { ErrorCode, IpcError } from './errors.js';
 import type { BinaryPart, Message } from './messages.js';
@@ -23,7 +24,7 @@ export const JSON_LENGTH_BYTES = 4;
 export const FRAME_HEADER_BYTES = FRAME_LENGTH_BYTES + JSON_LENGTH_BYTES;
 /** Largest value a u32 length field can hold. */
 export const MAX_U32 = 0xffff_ffff;
-export const DEFAULT_MAX_FRAME_SIZE = 64 * 1024 * 1024;
+export const DEFAULT_MAX_FRAME_SIZE: number = PROTOCOL.defaults.maxFrameSize;
 /** Largest first frame a server accepts: the hello, from a peer not yet authenticated. */
 export const MAX_HELLO_FRAME_SIZE = 256 * 1024;
 

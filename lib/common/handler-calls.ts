@@ -14,8 +14,6 @@ class CallSignal {
   private reason: unknown;
   private aborted = false;
 
-  constructor(readonly owner: string) {}
-
   get signal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController();
@@ -63,29 +61,63 @@ class Container implements HandlerContainer<never> {
   }
 }
 
+/** How a handler call ended: its result, or the IpcError to send back. */
+export type CallOutcome = { data: unknown; error?: undefined } | { error: IpcError; data?: undefined };
+
 /**
- * Runs handlers for incoming messages and keeps, for each request still being
- * handled, the cancellation its handler's `signal` comes from, so a cancel or
- * a disconnect of the requester reaches the handler.
+ * The handler calls that arrived on ONE connection, by the request id the
+ * requester chose there. An entry lives until its handler settles, or until
+ * the request is cancelled or the connection goes: then its signal aborts,
+ * the entry goes at once (a handler that never settles keeps nothing), and
+ * the handler's eventual result is dropped — no answer after a cancel, and
+ * never an answer to a later request that reused the id.
  */
 export class HandlerCalls {
-  private readonly inFlight = new Map<string, CallSignal>();
+  private readonly inFlight = new Map<number, CallSignal>();
+  private closed = false;
 
   constructor(private readonly registry: HandlerRegistry) {}
 
-  /** Runs the handler for a request; resolves to its result or rejects with an IpcError to send back. */
-  async request(key: string, owner: string, command: string, fields: ContainerFields): Promise<unknown> {
+  /** Requests still being handled. */
+  get size(): number {
+    return this.inFlight.size;
+  }
+
+  /** True while request `id` is being handled (a second request with that id is a protocol error). */
+  has(id: number): boolean {
+    return this.inFlight.has(id);
+  }
+
+  /**
+   * Runs the handler for request `id`. `answer` is called once with the outcome, and only while the
+   * call is still current: not after `cancel(id)`, `cancelAll()`, or when there is no handler... then
+   * it is called synchronously with NO_HANDLER.
+   */
+  request(id: number, command: string, fields: ContainerFields, answer: (outcome: CallOutcome) => void): void {
     const handler = this.registry.get(command);
-    if (!handler) throw new IpcError(ErrorCode.NO_HANDLER, `no handler for "${command}"`);
-    const call = new CallSignal(owner);
-    this.inFlight.set(key, call);
-    try {
-      return await handler(new Container(fields, command, call));
-    } catch (thrown) {
-      throw IpcError.fromHandlerFailure(thrown);
-    } finally {
-      this.inFlight.delete(key);
+    if (!handler) {
+      answer({ error: new IpcError(ErrorCode.NO_HANDLER, `no handler for "${command}"`) });
+      return;
     }
+    if (this.closed) return;
+    const call = new CallSignal();
+    this.inFlight.set(id, call);
+    const settle = (outcome: CallOutcome): void => {
+      if (this.inFlight.get(id) !== call) return; // cancelled, or its connection went: nobody may get this answer
+      this.inFlight.delete(id);
+      answer(outcome);
+    };
+    let result: unknown;
+    try {
+      result = handler(new Container(fields, command, call));
+    } catch (thrown) {
+      settle({ error: IpcError.fromHandlerFailure(thrown) });
+      return;
+    }
+    Promise.resolve(result).then(
+      (data) => settle({ data }),
+      (thrown: unknown) => settle({ error: IpcError.fromHandlerFailure(thrown) }),
+    );
   }
 
   /** Runs the handler for a one-way message. Returns false when there is none. */
@@ -93,7 +125,7 @@ export class HandlerCalls {
     const handler = this.registry.get(command);
     if (!handler) return false;
     try {
-      const result = handler(new Container(fields, command, new CallSignal('')));
+      const result = handler(new Container(fields, command, new CallSignal()));
       if (result instanceof Promise) result.catch((thrown: unknown) => onError(IpcError.fromHandlerFailure(thrown)));
     } catch (thrown) {
       onError(IpcError.fromHandlerFailure(thrown));
@@ -101,14 +133,20 @@ export class HandlerCalls {
     return true;
   }
 
-  cancel(key: string, reason: IpcError): void {
-    this.inFlight.get(key)?.abort(reason);
+  /** The requester cancelled `id`: its handler's signal aborts and its answer will be dropped. */
+  cancel(id: number, reason: IpcError): boolean {
+    const call = this.inFlight.get(id);
+    if (!call) return false;
+    this.inFlight.delete(id);
+    call.abort(reason);
+    return true;
   }
 
-  /** Aborts every handler working for `owner` (a peer that went away), or for everyone. */
-  cancelAll(reason: IpcError, owner?: string): void {
-    for (const call of this.inFlight.values()) {
-      if (owner === undefined || call.owner === owner) call.abort(reason);
-    }
+  /** The connection went: every call aborts, every entry goes, and later requests are ignored. */
+  cancelAll(reason: IpcError): void {
+    this.closed = true;
+    const calls = [...this.inFlight.values()];
+    this.inFlight.clear();
+    for (const call of calls) call.abort(reason);
   }
 }

@@ -1,5 +1,5 @@
 import { ErrorCode, IpcError } from './errors.js';
-import { MessageKind, type Message } from './messages.js';
+import { fatalErrorMessage, type Message } from './messages.js';
 import { validateMessage } from './message-validation.js';
 import type { Port, PortReceiver } from './port.js';
 
@@ -31,15 +31,25 @@ export class MessagePortPort implements Port {
   readonly socket = null;
   private receiver: PortReceiver | undefined;
   private closed = false;
+  /** Closed before attach: onClose is owed at attach (the Port contract: exactly once, whenever it closed). */
+  private closeOwed: { reason: IpcError | undefined } | undefined;
   private readonly onMessageEvent: Listener = (event) => this.receive((event as { data?: unknown }).data);
   private readonly onCloseEvent: Listener = () => this.finish(undefined);
 
-  constructor(private readonly port: MessagePortLike) {}
+  constructor(private readonly port: MessagePortLike) {
+    // Listened for from the start: a far side that closes before attach must still be reported.
+    this.listen('close', this.onCloseEvent);
+  }
 
   attach(receiver: PortReceiver): void {
     this.receiver = receiver;
+    if (this.closeOwed) {
+      const { reason } = this.closeOwed;
+      this.closeOwed = undefined;
+      receiver.onClose(reason);
+      return;
+    }
     this.listen('message', this.onMessageEvent);
-    this.listen('close', this.onCloseEvent);
     // Ports queue what arrives until started; Electron's MessagePortMain needs it explicitly.
     this.port.start?.();
   }
@@ -70,7 +80,7 @@ export class MessagePortPort implements Port {
     } catch (error) {
       // validateMessage throws BAD_MESSAGE; the far side learns why before the port closes, as on a socket.
       const failure = error as IpcError;
-      this.send({ kind: MessageKind.Error, error: failure.toWire(), fatal: true });
+      this.send(fatalErrorMessage(failure));
       this.finish(failure);
       return;
     }
@@ -84,7 +94,8 @@ export class MessagePortPort implements Port {
     this.unlisten('message', this.onMessageEvent);
     this.unlisten('close', this.onCloseEvent);
     this.port.close();
-    this.receiver?.onClose(reason);
+    if (this.receiver) this.receiver.onClose(reason);
+    else this.closeOwed = { reason };
   }
 
   private listen(type: 'message' | 'close', listener: Listener): void {

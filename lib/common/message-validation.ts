@@ -1,9 +1,10 @@
 import { ErrorCode, IpcError } from './errors.js';
 import { MessageKind, type Message } from './messages.js';
 import { checkNesting } from './nesting.js';
+import { PROTOCOL } from './protocol.js';
 
 /** The smallest frame limit a peer may announce in its hello. */
-export const MIN_PEER_MAX_FRAME_SIZE = 1024;
+export const MIN_PEER_MAX_FRAME_SIZE: number = PROTOCOL.defaults.minPeerMaxFrameSize;
 
 /**
  * Checks that a decoded value is a well-formed message before any routing code
@@ -59,6 +60,8 @@ export function validateMessage(value: unknown): Message {
       break;
     case MessageKind.Error:
       requireWireError(m.error);
+      if (m.fatal !== undefined && typeof m.fatal !== 'boolean') throw bad('error: "fatal" must be a boolean');
+      if (m.retry !== undefined && typeof m.retry !== 'boolean') throw bad('error: "retry" must be a boolean');
       break;
     default:
       throw bad(`unknown message kind ${JSON.stringify(m.kind)}`);
@@ -83,7 +86,7 @@ function requireNumber(m: Record<string, unknown>, key: string): void {
 }
 
 function requireId(m: Record<string, unknown>): void {
-  if (!Number.isSafeInteger(m.id) || (m.id as number) < 0) throw bad(`${String(m.kind)}: "id" must be a non-negative integer`);
+  if (!Number.isSafeInteger(m.id) || (m.id as number) < 0) throw bad(`${String(m.kind)}: "id" must be an integer from 0 to 2^53 - 1`);
 }
 
 function requireStringArray(m: Record<string, unknown>, key: string): void {

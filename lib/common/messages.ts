@@ -1,4 +1,5 @@
-import type { WireError } from './errors.js';
+import type { IpcError, WireError } from './errors.js';
+import { PROTOCOL } from './protocol.js';
 
 /**
  * Every message kind of protocol version 1. The wire carries the string
@@ -27,20 +28,13 @@ export const MessageKind = {
 
 export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION: number = PROTOCOL.version;
 
 /** Commands the seed library used internally; a handler may not take them. */
-export const RESERVED_COMMANDS: ReadonlySet<string> = new Set([
-  'handshake',
-  'discover',
-  'broadcast',
-  'emit',
-  'delivery',
-  'error',
-]);
+export const RESERVED_COMMANDS: ReadonlySet<string> = new Set(PROTOCOL.commands.reserved);
 
 /** Prefix of ipcio's own built-in commands (`ipcio:discover`). */
-export const INTERNAL_COMMAND_PREFIX = 'ipcio:';
+export const INTERNAL_COMMAND_PREFIX = PROTOCOL.commands.internalPrefix;
 export const DISCOVER_COMMAND = `${INTERNAL_COMMAND_PREFIX}discover`;
 /**
  * Request: makes the sender a monitor. The server then emits `ipcio:monitor` to it with
@@ -129,6 +123,20 @@ export interface ErrorMessage extends Envelope {
   kind: typeof MessageKind.Error;
   error: WireError;
   fatal?: boolean;
+  /** With `fatal`: whether connecting again can succeed. False means the client stops for good. */
+  retry?: boolean;
+}
+
+const STOP_CODES: ReadonlySet<string> = new Set(PROTOCOL.stopCodes);
+
+/** Whether reconnecting after a fatal error with this code can succeed (the default when `retry` is absent). */
+export function canRetryAfter(code: string): boolean {
+  return !STOP_CODES.has(code);
+}
+
+/** The fatal error a side sends just before it closes the connection, saying whether a retry can succeed. */
+export function fatalErrorMessage(error: IpcError): ErrorMessage {
+  return { kind: MessageKind.Error, error: error.toWire(), fatal: true, retry: canRetryAfter(error.code) };
 }
 
 export type Message =

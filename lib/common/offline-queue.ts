@@ -1,3 +1,4 @@
+import { PROTOCOL } from './protocol.js';
 import { ErrorCode, IpcError } from './errors.js';
 import { estimateSize } from './estimate-size.js';
 import type { Message } from './messages.js';
@@ -8,7 +9,7 @@ export interface QueueLimit {
   bytes: number;
 }
 
-export const DEFAULT_QUEUE_LIMIT: QueueLimit = { messages: 10_000, bytes: 64 * 1024 * 1024 };
+export const DEFAULT_QUEUE_LIMIT: QueueLimit = { messages: PROTOCOL.defaults.queueMessages, bytes: PROTOCOL.defaults.queueBytes };
 
 export interface QueuedMessage {
   message: Message;

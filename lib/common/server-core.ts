@@ -14,6 +14,8 @@ import { ErrorCode, IpcError } from './errors.js';
 import { EventDispatcher } from './event-dispatcher.js';
 import { DEFAULT_MAX_FRAME_SIZE } from './frame-codec.js';
 import { HandlerCalls, type ContainerFields } from './handler-calls.js';
+import { PeerConnection, type PeerConnectionHost } from './peer-connection.js';
+import { PROTOCOL } from './protocol.js';
 import { HandlerRegistry } from './handler-registry.js';
 import { logSafe } from './log-text.js';
 import { clampTimerDelayMs } from './long-timer.js';
@@ -25,16 +27,13 @@ import {
   PROTOCOL_VERSION,
   type HelloMessage,
   type Message,
-  type RequestMessage,
   type ResponseMessage,
+  fatalErrorMessage,
 } from './messages.js';
 import { admit, type Admission } from './admission.js';
 import { newId } from './ids.js';
-import { ForwardedRequests, type ForwardedRequest } from './forwarded-requests.js';
-import type { Peer, PeerPolicy } from './peer.js';
-import { PendingRequests } from './pending-requests.js';
+import type { PeerPolicy } from './peer.js';
 import type { Port } from './port.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './client-endpoint.js';
 
 export interface ServerCoreOptions<C extends Contract = AnyContract> {
   /** The typed contract; only its type is used. */
@@ -76,23 +75,24 @@ export class ServerCore<C extends Contract = AnyContract> {
   readonly maxFrameSize: number;
   protected readonly logger: Logger;
   protected readonly events = new EventDispatcher<ServerEvents>();
-  private readonly peers = new Map<string, Peer>();
+  /** Every welcomed connection, by peer name. Each owns what it made the server hold. */
+  private readonly peers = new Map<string, PeerConnection>();
   private readonly connecting = new Set<Port>();
-  private readonly forwarded = new ForwardedRequests();
   private readonly registry = new HandlerRegistry();
-  private readonly calls = new HandlerCalls(this.registry);
-  private readonly pending: PendingRequests;
+  /** Runs the server's handlers for its own emits (one-way calls have no per-connection state). */
+  private readonly eventCalls = new HandlerCalls(this.registry);
   private readonly token: string | undefined;
   private readonly nameTokens = new Map<string, string>();
   private readonly handshakeTimeoutMs: number;
+  private readonly host: PeerConnectionHost;
   private readonly uuid = newId();
   /** Peers that asked for `ipcio:monitor`: each gets a summary of every message others send. */
-  private readonly monitors = new Set<Peer>();
+  private readonly monitors = new Set<PeerConnection>();
   private readonly copyToMonitors = ({ from, message }: ServerEvents['message']): void => {
     const m = message as Partial<{ to: string; cmd: string; id: number }>;
     const data = { from, to: m.to, kind: message.kind, cmd: m.cmd, id: m.id };
     for (const monitor of this.monitors) {
-      if (monitor.name !== from) this.sendTo(monitor, { kind: MessageKind.Emit, cmd: MONITOR_COMMAND, data, from: this.name, fromUuid: this.uuid });
+      if (monitor.name !== from) monitor.send({ kind: MessageKind.Emit, cmd: MONITOR_COMMAND, data, from: this.name, fromUuid: this.uuid });
     }
   };
   private closing = false;
@@ -104,12 +104,14 @@ export class ServerCore<C extends Contract = AnyContract> {
     this.verbose = options.verbose ?? false;
     this.token = options.token;
     this.maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
-    this.handshakeTimeoutMs = clampTimerDelayMs(options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, 'handshakeTimeoutMs');
+    this.handshakeTimeoutMs = clampTimerDelayMs(options.handshakeTimeoutMs ?? PROTOCOL.defaults.handshakeTimeoutMs, 'handshakeTimeoutMs');
     this.logger = options.logger ?? console;
-    this.pending = new PendingRequests(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, (request) => {
-      const peer = request.tag as Peer;
-      if (this.isConnected(peer)) this.sendTo(peer, { kind: MessageKind.Cancel, id: request.id });
-    });
+    this.host = {
+      requestTimeoutMs: options.requestTimeoutMs ?? PROTOCOL.defaults.requestTimeoutMs,
+      registry: this.registry,
+      reportError: (error) => this.reportError(error),
+      traceSent: (peer, message) => traceMessage(this.logger, this.verbose, this.name, '->', peer.name, message),
+    };
     this.registry.addAll(handlers);
     this.registry.addBuiltIn(WAIT_COMMAND, (container) => answerPeerWait(this, container));
   }
@@ -148,6 +150,11 @@ export class ServerCore<C extends Contract = AnyContract> {
     return [...this.peers.keys()];
   }
 
+  /** The live connection of the client named `name`, if any: what it holds, and the means to release it. */
+  connection(name: string): PeerConnection | undefined {
+    return this.peers.get(name);
+  }
+
   discover(): Discovery {
     const peers: Record<string, string[]> = {};
     for (const peer of this.peers.values()) peers[peer.name] = [...peer.commands];
@@ -162,14 +169,14 @@ export class ServerCore<C extends Contract = AnyContract> {
   ): this {
     const peer = this.peers.get(clientName);
     if (!peer) this.reportError(noSuchClient(clientName));
-    else this.sendTo(peer, { kind: MessageKind.Emit, cmd: command, data, from: this.name, fromUuid: this.uuid });
+    else peer.send({ kind: MessageKind.Emit, cmd: command, data, from: this.name, fromUuid: this.uuid });
     return this;
   }
 
   /** One-way command to every client. */
   broadcast<K extends keyof C['broadcasts'] & string>(command: K, ...[data]: PayloadOnlyArgs<C['broadcasts'][K]>): this {
     for (const peer of this.peers.values()) {
-      this.sendTo(peer, { kind: MessageKind.Broadcast, cmd: command, data, from: this.name, fromUuid: this.uuid });
+      peer.send({ kind: MessageKind.Broadcast, cmd: command, data, from: this.name, fromUuid: this.uuid });
     }
     return this;
   }
@@ -183,11 +190,11 @@ export class ServerCore<C extends Contract = AnyContract> {
     const peer = this.peers.get(clientName);
     if (this.closing) return Promise.reject(new IpcError(ErrorCode.CLOSED, 'server is closed'));
     if (!peer) return Promise.reject(noSuchClient(clientName));
-    const { request, promise } = this.pending.create(`request "${command}" to "${clientName}"`, options, peer);
-    if (this.pending.get(request.id)) {
+    const { request, promise } = peer.pending.create(`request "${command}" to "${clientName}"`, options);
+    if (peer.pending.get(request.id)) {
       request.sent = true;
-      const failure = this.sendTo(peer, { kind: MessageKind.Request, id: request.id, cmd: command, data, from: this.name, fromUuid: this.uuid });
-      if (failure) this.pending.reject(request.id, failure);
+      const failure = peer.send({ kind: MessageKind.Request, id: request.id, cmd: command, data, from: this.name, fromUuid: this.uuid });
+      if (failure) peer.pending.reject(request.id, failure);
     }
     return promise as Promise<ResultOf<C['clients'][T], K>>;
   }
@@ -202,18 +209,22 @@ export class ServerCore<C extends Contract = AnyContract> {
       return;
     }
     this.connecting.add(port);
-    let peer: Peer | undefined;
+    let peer: PeerConnection | undefined;
+    let refused = false;
     const timer = setTimeout(() => {
+      refused = true;
       this.refuse(port, new IpcError(ErrorCode.HANDSHAKE_TIMEOUT, `no hello within ${this.handshakeTimeoutMs} ms`));
     }, this.handshakeTimeoutMs);
     port.attach({
       onMessage: (message) => {
         if (peer) {
-          this.onPeerMessage(peer, message);
+          if (peer.open) this.onPeerMessage(peer, message);
           return;
         }
+        if (refused) return; // a refused port may still deliver what was already on its way
         clearTimeout(timer);
         peer = this.handshake(port, policy, message);
+        if (!peer) refused = true;
       },
       onClose: (reason) => {
         clearTimeout(timer);
@@ -229,10 +240,11 @@ export class ServerCore<C extends Contract = AnyContract> {
     if (this.closing) return;
     this.closing = true;
     const error = new IpcError(ErrorCode.CLOSED, 'server was closed');
-    this.pending.rejectWhere(error);
-    this.calls.cancelAll(error);
     for (const port of [...this.connecting]) port.close();
-    for (const peer of [...this.peers.values()]) peer.port.close();
+    for (const peer of [...this.peers.values()]) {
+      peer.dispose(error);
+      peer.port.close();
+    }
   }
 
   protected reportError(error: IpcError): void {
@@ -240,7 +252,7 @@ export class ServerCore<C extends Contract = AnyContract> {
     else this.logger.error(`[ipcio ${this.name}] ${error.code}: ${logSafe(error.message)}`);
   }
 
-  private handshake(port: Port, policy: PeerPolicy, message: Message): Peer | undefined {
+  private handshake(port: Port, policy: PeerPolicy, message: Message): PeerConnection | undefined {
     traceMessage(this.logger, this.verbose, this.name, '<-', '(connecting)', message);
     let admission: Admission;
     try {
@@ -249,17 +261,20 @@ export class ServerCore<C extends Contract = AnyContract> {
       this.refuse(port, error as IpcError);
       return undefined;
     }
-    const { name, uuid, session, replaces } = admission;
-    if (replaces) {
-      this.onPeerGone(replaces, new IpcError(ErrorCode.DISCONNECTED, 'replaced by a reconnect of the same client'));
-      replaces.port.close();
+    const { name, uuid, session } = admission;
+    const replaced = admission.replaces ? this.peers.get(name) : undefined;
+    if (replaced) {
+      // The old connection learns why it ends, so its client stops instead of reclaiming the name back.
+      const reason = new IpcError(ErrorCode.SESSION_REPLACED, `a newer connection of "${name}" reclaimed its session`);
+      this.onPeerGone(replaced, reason);
+      this.refuse(replaced.port, reason);
     }
     const hello = message as HelloMessage;
     if (hello.maxFrameSize !== undefined) port.maxOutgoingFrameSize = hello.maxFrameSize;
-    const peer: Peer = { name, uuid, session, port, policy, commands: hello.commands ?? [] };
+    const peer = new PeerConnection({ name, uuid, session }, port, policy, hello.commands ?? [], this.host);
     this.connecting.delete(port);
     this.peers.set(name, peer);
-    this.sendTo(peer, {
+    peer.send({
       kind: MessageKind.Welcome,
       version: PROTOCOL_VERSION,
       name,
@@ -272,24 +287,28 @@ export class ServerCore<C extends Contract = AnyContract> {
     return peer;
   }
 
-  /** Sends a fatal error and closes: the peer learns why before the connection ends. */
+  /** Sends a fatal error, saying whether a retry can succeed, and closes: the peer learns why first. */
   private refuse(port: Port, error: IpcError): void {
     if (this.verbose) this.logger.info(`[ipcio ${this.name}] refusing connection: ${error.code} ${logSafe(error.message)}`);
     try {
-      port.send({ kind: MessageKind.Error, error: error.toWire(), fatal: true });
+      port.send(fatalErrorMessage(error));
     } catch {
       // The port is already gone; closing is all that is left.
     }
     port.close(error);
   }
 
-  private onPeerMessage(peer: Peer, message: Message): void {
+  private onPeerMessage(peer: PeerConnection, message: Message): void {
     traceMessage(this.logger, this.verbose, this.name, '<-', peer.name, message);
     if (this.events.hasListeners('message')) this.events.dispatch('message', { from: peer.name, message }, (e) => this.logger.error(e));
     switch (message.kind) {
       case MessageKind.Emit:
       case MessageKind.Broadcast:
       case MessageKind.Request:
+        if (message.kind === MessageKind.Request && peer.isOutstanding(message.id)) {
+          peer.send({ kind: MessageKind.Error, error: new IpcError(ErrorCode.BAD_MESSAGE, `request id ${message.id} is still outstanding; it was ignored`).toWire() });
+          return;
+        }
         if (!this.allowed(peer, message)) return;
         if (message.kind === MessageKind.Broadcast) this.relayBroadcast(peer, message.cmd, message.data);
         else if (message.to === undefined || message.to === this.name) this.handleForServer(peer, message);
@@ -299,7 +318,7 @@ export class ServerCore<C extends Contract = AnyContract> {
         this.onResponse(peer, message);
         return;
       case MessageKind.Cancel:
-        this.onCancel(peer, message.id);
+        peer.cancel(message.id);
         return;
       case MessageKind.Commands:
         peer.commands = message.commands;
@@ -312,7 +331,7 @@ export class ServerCore<C extends Contract = AnyContract> {
     }
   }
 
-  private allowed(peer: Peer, message: Message & { kind: 'emit' | 'request' | 'broadcast'; cmd: string; to?: string }): boolean {
+  private allowed(peer: PeerConnection, message: Message & { kind: 'emit' | 'request' | 'broadcast'; cmd: string; to?: string }): boolean {
     if (!peer.policy.allow || message.cmd === DISCOVER_COMMAND || message.cmd === WAIT_COMMAND || peer.policy.allow(message.cmd, message.to, message.kind)) return true;
     const error = new IpcError(ErrorCode.FORBIDDEN, `"${peer.name}" may not ${message.kind} "${message.cmd}"`);
     this.answerError(peer, message, error);
@@ -320,12 +339,12 @@ export class ServerCore<C extends Contract = AnyContract> {
   }
 
   /** An error about a peer's message: in the response when it was a request, else as an error message. */
-  private answerError(peer: Peer, message: Message, error: IpcError): void {
-    if (message.kind === MessageKind.Request) this.sendTo(peer, { kind: MessageKind.Response, id: message.id, error: error.toWire() });
-    else this.sendTo(peer, { kind: MessageKind.Error, error: error.toWire() });
+  private answerError(peer: PeerConnection, message: Message, error: IpcError): void {
+    if (message.kind === MessageKind.Request) peer.send({ kind: MessageKind.Response, id: message.id, error: error.toWire() });
+    else peer.send({ kind: MessageKind.Error, error: error.toWire() });
   }
 
-  private handleForServer(peer: Peer, message: Message & { kind: 'emit' | 'request' }): void {
+  private handleForServer(peer: PeerConnection, message: Message & { kind: 'emit' | 'request' }): void {
     const fields: ContainerFields = {
       data: message.data,
       client_name: peer.name,
@@ -334,135 +353,73 @@ export class ServerCore<C extends Contract = AnyContract> {
       server: this.serverHandle,
     };
     if (message.kind === MessageKind.Emit) {
-      const handled = this.calls.event(message.cmd, fields, (error) => this.reportError(error));
+      const handled = this.eventCalls.event(message.cmd, fields, (error) => this.reportError(error));
       if (!handled) this.answerError(peer, message, new IpcError(ErrorCode.NO_HANDLER, `the server has no handler for "${message.cmd}"`));
       return;
     }
     if (message.cmd === DISCOVER_COMMAND) {
-      this.sendTo(peer, { kind: MessageKind.Response, id: message.id, data: this.discover() });
+      peer.send({ kind: MessageKind.Response, id: message.id, data: this.discover() });
       return;
     }
     if (message.cmd === MONITOR_COMMAND) {
-      // Listen on the existing 'message' event only while someone monitors: no cost otherwise.
-      if (this.monitors.size === 0) this.events.on('message', this.copyToMonitors);
-      this.monitors.add(peer);
-      this.sendTo(peer, { kind: MessageKind.Response, id: message.id, data: null });
+      this.startMonitoring(peer);
+      peer.send({ kind: MessageKind.Response, id: message.id, data: null });
       return;
     }
-    void this.answerRequest(peer, message, fields);
+    peer.handle(message, fields);
   }
 
-  private async answerRequest(peer: Peer, message: RequestMessage, fields: ContainerFields): Promise<void> {
-    let response: ResponseMessage;
-    try {
-      const data = await this.calls.request(`${peer.uuid}:${message.id}`, peer.uuid, message.cmd, fields);
-      response = { kind: MessageKind.Response, id: message.id, data };
-    } catch (error) {
-      response = { kind: MessageKind.Response, id: message.id, error: (error as IpcError).toWire() };
-    }
-    if (this.isConnected(peer)) this.respond(peer, response);
+  /** Listens on the existing 'message' event only while someone monitors: no cost otherwise. */
+  private startMonitoring(peer: PeerConnection): void {
+    if (peer.monitoring) return;
+    if (this.monitors.size === 0) this.events.on('message', this.copyToMonitors);
+    this.monitors.add(peer);
+    peer.monitor(() => {
+      if (this.monitors.delete(peer) && this.monitors.size === 0) this.events.off('message', this.copyToMonitors);
+    });
   }
 
-  private forward(origin: Peer, message: Message & { kind: 'emit' | 'request' }, targetName: string): void {
+  private forward(origin: PeerConnection, message: Message & { kind: 'emit' | 'request' }, targetName: string): void {
     const target = this.peers.get(targetName);
     if (!target) {
       this.answerError(origin, message, noSuchClient(targetName));
       return;
     }
-    const routed = { from: origin.name, fromUuid: origin.uuid };
     if (message.kind === MessageKind.Emit) {
       // As for an unknown target: the sender learns that its emit went nowhere (too large for the target, unencodable).
-      const failure = this.sendTo(target, { kind: MessageKind.Emit, cmd: message.cmd, data: message.data, ...routed });
+      const failure = target.send({ kind: MessageKind.Emit, cmd: message.cmd, data: message.data, from: origin.name, fromUuid: origin.uuid });
       if (failure && failure.code !== ErrorCode.CLOSED) this.answerError(origin, message, failure);
       return;
     }
-    const forwarded: ForwardedRequest = { routeId: this.pending.allocateId(), origin, originId: message.id, target };
-    this.forwarded.add(forwarded);
-    const failure = this.sendTo(target, { kind: MessageKind.Request, id: forwarded.routeId, cmd: message.cmd, data: message.data, ...routed });
-    if (failure) {
-      this.forwarded.remove(forwarded);
-      this.answerError(origin, message, failure);
-    }
+    const failure = target.forwardFrom(origin, message);
+    if (failure) this.answerError(origin, message, failure);
   }
 
-  private relayBroadcast(origin: Peer, command: string, data: unknown): void {
+  private relayBroadcast(origin: PeerConnection, command: string, data: unknown): void {
     for (const peer of this.peers.values()) {
-      if (peer !== origin) this.sendTo(peer, { kind: MessageKind.Broadcast, cmd: command, data, from: origin.name, fromUuid: origin.uuid });
+      if (peer !== origin) peer.send({ kind: MessageKind.Broadcast, cmd: command, data, from: origin.name, fromUuid: origin.uuid });
     }
   }
 
-  private onResponse(peer: Peer, message: ResponseMessage): void {
-    const forwarded = this.forwarded.takeAnswered(message.id, peer);
-    if (forwarded) {
-      if (this.isConnected(forwarded.origin)) this.respond(forwarded.origin, { ...message, id: forwarded.originId });
-      return;
-    }
-    const own = this.pending.get(message.id);
-    if (!own || own.tag !== peer) return; // late answer to a request that timed out or was cancelled
-    if (message.error) this.pending.reject(message.id, IpcError.fromWire(message.error));
-    else this.pending.resolve(message.id, message.data);
+  private onResponse(peer: PeerConnection, message: ResponseMessage): void {
+    if (peer.answerForwarded(message)) return;
+    // Otherwise an answer to the server's own request; a late one (timed out, cancelled) finds nothing.
+    if (message.error) peer.pending.reject(message.id, IpcError.fromWire(message.error));
+    else peer.pending.resolve(message.id, message.data);
   }
 
-  private onCancel(peer: Peer, id: number): void {
-    const forwarded = this.forwarded.takeCancelled(peer, id);
-    if (!forwarded) {
-      this.calls.cancel(`${peer.uuid}:${id}`, new IpcError(ErrorCode.CANCELLED, `"${peer.name}" cancelled the request`));
-      return;
-    }
-    if (this.isConnected(forwarded.target)) this.sendTo(forwarded.target, { kind: MessageKind.Cancel, id: forwarded.routeId });
-  }
-
-  private onPeerGone(peer: Peer, reason?: IpcError): void {
-    if (!this.isConnected(peer)) return;
-    this.peers.delete(peer.name);
-    if (this.monitors.delete(peer) && this.monitors.size === 0) this.events.off('message', this.copyToMonitors);
-    const gone = new IpcError(ErrorCode.DISCONNECTED, `client "${peer.name}" disconnected`);
-    this.pending.rejectWhere(gone, (request) => request.tag === peer);
-    this.calls.cancelAll(gone, peer.uuid);
-    for (const forwarded of this.forwarded.takeAllThrough(peer)) {
-      // The target went away: its requester gets DISCONNECTED. The origin went away: the target may stop working.
-      if (forwarded.target === peer) {
-        if (this.isConnected(forwarded.origin)) {
-          this.sendTo(forwarded.origin, { kind: MessageKind.Response, id: forwarded.originId, error: gone.toWire() });
-        }
-      } else if (this.isConnected(forwarded.target)) {
-        this.sendTo(forwarded.target, { kind: MessageKind.Cancel, id: forwarded.routeId });
-      }
-    }
-    if (reason && reason.code !== ErrorCode.DISCONNECTED && !this.closing) this.reportError(reason);
+  private onPeerGone(peer: PeerConnection, reason?: IpcError): void {
+    const failure = this.closing
+      ? new IpcError(ErrorCode.CLOSED, 'server was closed')
+      : new IpcError(ErrorCode.DISCONNECTED, `client "${peer.name}" disconnected`);
+    if (!peer.dispose(failure)) return; // already released (a reclaim replaced it, or the server closed)
+    if (this.peers.get(peer.name) === peer) this.peers.delete(peer.name);
+    if (reason && reason.code !== ErrorCode.DISCONNECTED && reason.code !== ErrorCode.SESSION_REPLACED && !this.closing) this.reportError(reason);
     this.events.dispatch('client-disconnected', { ...peerInfo(peer), reason }, (e) => this.logger.error(e));
-  }
-
-  /** False for a peer whose connection ended (or was replaced by a reconnect under its name). */
-  private isConnected(peer: Peer): boolean {
-    return this.peers.get(peer.name) === peer;
-  }
-
-  /** Sends to one peer; a failure (too large, slow consumer, closed) concerns that peer only and is returned. */
-  private sendTo(peer: Peer, message: Message): IpcError | undefined {
-    try {
-      peer.port.send(message);
-    } catch (error) {
-      const failure = error instanceof IpcError ? error : new IpcError(ErrorCode.BAD_MESSAGE, String(error));
-      if (failure.code !== ErrorCode.CLOSED) {
-        this.reportError(new IpcError(failure.code, `sending ${message.kind} to "${peer.name}" failed: ${failure.message}`));
-      }
-      return failure;
-    }
-    traceMessage(this.logger, this.verbose, this.name, '->', peer.name, message);
-    return undefined;
-  }
-
-  /** Sends a response; when the result itself cannot be sent (too large), the requester gets that error instead. */
-  private respond(peer: Peer, response: ResponseMessage): void {
-    const failure = this.sendTo(peer, response);
-    if (failure && failure.code !== ErrorCode.CLOSED && response.error === undefined) {
-      this.sendTo(peer, { kind: MessageKind.Response, id: response.id, error: failure.toWire() });
-    }
   }
 }
 
-function peerInfo(peer: Peer): PeerInfo {
+function peerInfo(peer: PeerConnection): PeerInfo {
   return { name: peer.name, uuid: peer.uuid, kind: peer.policy.kind ?? 'socket' };
 }
 

@@ -1,6 +1,6 @@
 import { ErrorCode, IpcError } from './errors.js';
 import { FrameDecoder } from './frame-codec.js';
-import { MessageKind, type Message } from './messages.js';
+import { fatalErrorMessage, type Message } from './messages.js';
 import type { Port, PortReceiver } from './port.js';
 import { closeCodeFor, errorForClose, frameBytes, readFrameMessage, WebSocketCloseCode } from './websocket-protocol.js';
 
@@ -130,7 +130,7 @@ export class WebSocketPort implements Port {
   /** The peer broke the framing: tell it why in a last frame, then close. */
   private failWith(error: IpcError, wasText: boolean): void {
     try {
-      this.send({ kind: MessageKind.Error, error: error.toWire(), fatal: true });
+      this.send(fatalErrorMessage(error));
     } catch {
       // Already closing.
     }

@@ -1,3 +1,4 @@
+import { PROTOCOL } from '../common/protocol.js';
 import { lstatSync, mkdirSync, statSync, type Stats } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -8,7 +9,7 @@ import { ErrorCode, IpcError } from '../common/errors.js';
  * world-writable path. Unix socket paths longer than the platform's sun_path
  * are refused here, because Node would silently truncate them.
  */
-const DOMAIN_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+const DOMAIN_PATTERN = new RegExp(PROTOCOL.domains.pattern);
 /** sun_path is 108 bytes on Linux and 104 on macOS/BSD, both including the terminating NUL. */
 export const MAX_SOCKET_PATH_BYTES = process.platform === 'linux' ? 107 : 103;
 const PRIVATE_DIR_MODE = 0o700;

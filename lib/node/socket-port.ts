@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { ErrorCode, IpcError } from '../common/errors.js';
 import { encodeFrame, FrameDecoder } from '../common/frame-codec.js';
-import { MessageKind, type Message } from '../common/messages.js';
+import { fatalErrorMessage, type Message } from '../common/messages.js';
 import type { Port, PortReceiver } from '../common/port.js';
 
 export interface SocketPortOptions {
@@ -33,6 +33,8 @@ export class SocketPort implements Port {
   private outgoingBytes = 0;
   private flushScheduled = false;
   private closed = false;
+  /** onClose fires once: a socket destroyed before attach could otherwise report both ways. */
+  private closeNotified = false;
   private receiver: PortReceiver | undefined;
   private closeReason: IpcError | undefined;
 
@@ -55,14 +57,8 @@ export class SocketPort implements Port {
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     // A reset or broken pipe is an ordinary disconnect; 'close' follows and reports it.
     this.socket.on('error', () => undefined);
-    this.socket.on('close', () => {
-      this.closed = true;
-      this.receiver?.onClose(this.closeReason);
-    });
-    if (this.socket.destroyed) {
-      this.closed = true;
-      queueMicrotask(() => receiver.onClose(this.closeReason));
-    }
+    this.socket.on('close', () => this.notifyClosed());
+    if (this.socket.destroyed) queueMicrotask(() => this.notifyClosed());
   }
 
   send(message: Message): void {
@@ -142,10 +138,17 @@ export class SocketPort implements Port {
     }
   }
 
+  private notifyClosed(): void {
+    this.closed = true;
+    if (this.closeNotified) return;
+    this.closeNotified = true;
+    this.receiver?.onClose(this.closeReason);
+  }
+
   /** The peer broke the protocol: tell it why in a last frame, then close. */
   private failWith(error: IpcError): void {
     try {
-      this.send({ kind: MessageKind.Error, error: error.toWire(), fatal: true });
+      this.send(fatalErrorMessage(error));
     } catch {
       // Already closing.
     }

@@ -56,7 +56,7 @@ describe('regressions found by the reliability suites', () => {
     await client.ready;
     client.emit('fill', new Uint8Array(16 * MiB)); // stays in the socket buffer: the server does not read
     raw.half();
-    await until(() => !(client as unknown as { port: { socket: Socket } }).port.socket.writable, 2_000, 'the client to read EOF');
+    await until(() => !(client.connection?.port.socket as Socket).writable, 2_000, 'the client to read EOF');
     expect(client.connected).toBe(true); // not closed yet: the window the defect lived in
     client.emit('seq', 1);
     const answer = client.request('double', 21, { timeoutMs: 5_000 }); // it hung for good before the fix

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -11,16 +11,33 @@ import { Child, mib, reportFigures, scale, startServer, stopAllChildren, type Cl
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const NOBODY = 65534;
-const DIST = fileURLToPath(new URL('../../dist/node/index.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const IS_ROOT = process.getuid?.() === 0;
+const NEEDS_ROOT = 'needs root: it runs processes as another user (nobody) through setpriv';
+/** Tests that act as another user: skipped, with the reason printed, when not root. */
+const itAsRoot = IS_ROOT ? it : it.skip;
+if (!IS_ROOT) console.log(`[security] skipping the tests that act as nobody: ${NEEDS_ROOT} (uid ${process.getuid?.()})`);
+
+/**
+ * Copies this checkout's build (dist/ and the two runtime dependencies) into `dir`, which other users can
+ * read: the checkout itself may be private to its owner, and the probe must run the same build as the test.
+ */
+function publishBuild(dir: string): string {
+  const pkg = join(dir, 'pkg');
+  cpSync(join(ROOT, 'dist'), join(pkg, 'dist'), { recursive: true });
+  for (const dependency of ['uuid', 'ws']) cpSync(join(ROOT, 'node_modules', dependency), join(pkg, 'node_modules', dependency), { recursive: true });
+  writeFileSync(join(pkg, 'package.json'), JSON.stringify({ type: 'module' }), { mode: 0o644 });
+  return join(pkg, 'dist', 'node', 'index.js');
+}
 const run = promisify(execFile);
 
 /**
  * A script run as another user (nobody, through setpriv): it tries the socket
  * with a raw connect and with the real client, and prints what happened.
  */
-const PROBE = `
+const probeSource = (dist: string): string => `
 import { createConnection } from 'node:net';
-import { IpcClient } from ${JSON.stringify(DIST)};
+import { IpcClient } from ${JSON.stringify(dist)};
 const [path, token] = process.argv.slice(2);
 const raw = await new Promise((resolve) => {
   const s = createConnection(path);
@@ -37,7 +54,9 @@ console.log(JSON.stringify({ uid: process.getuid(), raw, viaClient }));
 /** Runs `node <script> ...args` as nobody (or as this user when `asRoot`), returning its JSON line. */
 async function probeAs(scriptDir: string, args: string[], asRoot = false): Promise<{ uid: number; raw: string; viaClient: string }> {
   const script = join(scriptDir, 'probe.mjs');
-  writeFileSync(script, PROBE, { mode: 0o644 });
+  const dist = join(scriptDir, 'pkg', 'dist', 'node', 'index.js');
+  if (!existsSync(dist)) publishBuild(scriptDir);
+  writeFileSync(script, probeSource(dist), { mode: 0o644 });
   const command = asRoot ? [process.execPath, script, ...args] : ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, script, ...args];
   const { stdout } = await run(command[0] as string, command.slice(1), { timeout: 15_000 });
   return JSON.parse(stdout.trim().split('\n').pop() as string);
@@ -70,7 +89,7 @@ describe('security', () => {
     rmSync(base, { recursive: true, force: true });
   });
 
-  it('a process of another user (nobody) cannot connect: private 0700 directory, and an owner-only socket elsewhere', async () => {
+  itAsRoot('a process of another user (nobody) cannot connect: private 0700 directory, and an owner-only socket elsewhere', async () => {
     process.env.XDG_RUNTIME_DIR = base;
     const connected: string[] = [];
     const server = new IpcServer({ domain: 'sec', logger: quiet }, { double: ({ data }) => (data as number) * 2 });
@@ -136,7 +155,7 @@ describe('security', () => {
       };
     }
 
-    it.each([
+    it.skipIf(!IS_ROOT).each([
       ['created by nobody', async (dir: string) => asNobody('mkdir', '-m', '0777', dir), 'owned by uid 65534'],
       ['a symlink (planted by nobody) to nobody\'s directory', async (dir: string) => {
         const target = join(dir, '..', 'attacker');

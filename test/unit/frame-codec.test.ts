@@ -73,7 +73,12 @@ describe('frame codec', () => {
       { path: ['data', 'list', 1], length: 2 },
       { path: ['data', 'nested', 'deep', 0, 'b'], length: 0 },
     ]);
-    expect(json).not.toContain('AQID'); // no base64
+    // Neither the bytes' base64 nor a JSON array of numbers is in the JSON: the bytes follow it raw, in path order.
+    for (const part of [blob, blob.subarray(1, 3)]) {
+      expect(json).not.toContain(Buffer.from(part).toString('base64'));
+      expect(json).not.toContain(JSON.stringify([...part]).slice(1, -1));
+    }
+    expect([...bytes.subarray(FRAME_HEADER_BYTES + jsonLength)]).toEqual([...blob, ...blob.subarray(1, 3)]);
     const [decoded] = decodeAll([bytes]);
     expect(decoded).toEqual(message);
     expect((decoded as { data: { file: unknown } }).data.file).toBeInstanceOf(Uint8Array);

@@ -24,6 +24,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 from . import errors as E
+from . import protocol
 from .errors import IpcError
 from .frames import DEFAULT_MAX_FRAME_SIZE, FrameDecoder, encode_frame
 from .handlers import Call, HandlerRegistry, error_from_exception
@@ -33,11 +34,10 @@ from .paths import check_path_length, check_socket_dir, default_socket_path, val
 
 log = logging.getLogger("ipcio")
 
-QUEUE_LIMIT = 10_000
-BACKOFF_MIN = 0.05
-BACKOFF_MAX = 2.0
+QUEUE_LIMIT = protocol.QUEUE_MESSAGES
+QUEUE_BYTES = protocol.QUEUE_BYTES
 # A reconnect attempt that gets no welcome in this time is abandoned and retried.
-RECONNECT_HANDSHAKE_TIMEOUT = 10.0
+RECONNECT_HANDSHAKE_TIMEOUT = protocol.HANDSHAKE_TIMEOUT_S
 RECV_SIZE = 256 * 1024
 
 
@@ -106,6 +106,7 @@ class Client:
         self._conn = 0  # numbers connections, so late answers for an old one are dropped
         self._online = False  # welcomed, and the socket is believed alive
         self._queue = deque()  # (frame, _Pending or None) sent after the next welcome
+        self._queue_bytes = 0  # frame bytes in _queue, bounded by QUEUE_BYTES
         self._hello_commands = None
         self._end_error = None  # set once the client stops for good; sends raise it
 
@@ -188,7 +189,13 @@ class Client:
             raise IpcError(E.TIMEOUT, f"no welcome from {self.socket_path} within {timeout} s")
         if self._first_error is not None:
             self._thread.join()
-            self._started = False  # nothing was welcomed: connect() may be tried again
+            if self._refusal is not None:
+                # Refused with retry false: the client stops, and every later call fails with the same code.
+                with self._wlock:
+                    self._end_error = self._refusal
+                self._stopped.set()
+            else:
+                self._started = False  # nothing was welcomed: connect() may be tried again
             raise self._first_error
         return self
 
@@ -215,6 +222,7 @@ class Client:
             self._end_error = IpcError(E.CLOSED, "client closed")
             self._online = False
             self._queue.clear()
+            self._queue_bytes = 0
             sock = self._sock
         self._stop.set()
         self._fail_everything(self._end_error)
@@ -318,9 +326,11 @@ class Client:
                 if pending is not None:
                     pending.conn = self._conn
                 return
-            if len(self._queue) >= QUEUE_LIMIT:
-                raise IpcError(E.QUEUE_FULL, f"offline queue holds {QUEUE_LIMIT} messages already")
+            if len(self._queue) >= QUEUE_LIMIT or self._queue_bytes + len(frame) > QUEUE_BYTES:
+                raise IpcError(E.QUEUE_FULL, f"offline queue is full ({len(self._queue)} messages, "
+                                             f"{self._queue_bytes} bytes; bounds {QUEUE_LIMIT} and {QUEUE_BYTES})")
             self._queue.append((frame, pending))
+            self._queue_bytes += len(frame)
 
     def _send_live(self, frame, conn):
         """Send on connection `conn` only; the message means nothing on another."""
@@ -366,7 +376,7 @@ class Client:
                     return
                 sock = None
                 while sock is None:
-                    delay = random.uniform(BACKOFF_MIN, min(BACKOFF_MAX, BACKOFF_MIN * 2 ** attempt))
+                    delay = protocol.backoff_delay_s(attempt, random.random())
                     attempt += 1
                     if self._stop.wait(delay):
                         return
@@ -406,7 +416,8 @@ class Client:
         except IpcError as exc:  # FRAME_TOO_LARGE or BAD_MESSAGE from the server: tell it, then hang up
             log.warning("ipcio: dropping the connection: %s", exc)
             reason = exc
-            frame = encode_frame({"kind": "error", "error": exc.to_wire(), "fatal": True})
+            frame = encode_frame({"kind": "error", "error": exc.to_wire(), "fatal": True,
+                                  "retry": exc.code not in protocol.STOP_CODES})
             with self._wlock:
                 try:
                     sock.sendall(frame)
@@ -443,7 +454,7 @@ class Client:
         kind = message["kind"]
         if kind == "error":
             error = IpcError.from_wire(message["error"])
-            if error.code in E.FATAL_HANDSHAKE_CODES:
+            if message.get("fatal") and not protocol.can_retry_after(message):
                 self._refusal = error
                 raise _EndConnection(error)
             log.warning("ipcio: server error during the handshake: %s", error)
@@ -476,10 +487,10 @@ class Client:
         while queue:
             frame, pending = queue[0]
             if pending is not None and pending.done.is_set():
-                queue.popleft()  # timed out while waiting
+                self._queue_bytes -= len(queue.popleft()[0])  # timed out while waiting
                 continue
             if len(frame) - 4 > self._send_limit:  # this server accepts less than the last one
-                queue.popleft()
+                self._queue_bytes -= len(queue.popleft()[0])
                 error = IpcError(E.FRAME_TOO_LARGE, f"queued frame of {len(frame) - 4} bytes exceeds {self._send_limit}")
                 if pending is not None:
                     with self._plock:
@@ -489,7 +500,7 @@ class Client:
                     log.warning("ipcio: dropped a queued message: %s", error)
                 continue
             sock.sendall(frame)  # an OSError leaves it at the head for the next connection
-            queue.popleft()
+            self._queue_bytes -= len(queue.popleft()[0])
             if pending is not None:
                 pending.conn = conn
 
@@ -510,12 +521,18 @@ class Client:
         elif kind in ("emit", "request", "broadcast"):
             self._start_call(message, conn)
         elif kind == "cancel":
+            # The entry goes now: its answer is dropped, and the id is free for a new request.
             with self._plock:
-                call = self._running.get((conn, message["id"]))
+                call = self._running.pop((conn, message["id"]), None)
             if call is not None:
                 call.cancelled.set()
         elif kind == "error":
             error = IpcError.from_wire(message["error"])
+            if message.get("fatal") and not protocol.can_retry_after(message):
+                # SESSION_REPLACED and the like: reconnecting cannot succeed, so stop for good.
+                log.warning("ipcio: the server ended the connection for good: %s", error)
+                self._refusal = error
+                raise _EndConnection(error)
             if message.get("fatal"):
                 log.warning("ipcio: the server is closing the connection: %s", error)
             elif self.on_error is not None:
@@ -571,7 +588,10 @@ class Client:
         if kind != "request":
             return
         with self._plock:
-            mine = self._running.pop((conn, rid), None) is call
+            # Only its own entry: after a cancel the id may already belong to a newer request.
+            mine = self._running.get((conn, rid)) is call
+            if mine:
+                del self._running[(conn, rid)]
         if not mine or call.cancelled.is_set():
             return  # cancelled or disconnected: no response follows
         response = {"kind": "response", "id": rid}
@@ -613,6 +633,7 @@ class Client:
                 self._end_error = self._refusal or IpcError(E.DISCONNECTED, "connection lost (reconnect is off)")
             self._online = False
             self._queue.clear()
+            self._queue_bytes = 0
         self._fail_everything(self._end_error)
         if self._pool is not None:
             self._pool.shutdown(wait=False)

@@ -19,9 +19,9 @@ HANDLER_ERROR = "HANDLER_ERROR"
 TIMEOUT = "TIMEOUT"
 DISCONNECTED = "DISCONNECTED"
 CLOSED = "CLOSED"
+SESSION_REPLACED = "SESSION_REPLACED"
 
-# Handshake refusals after which a client must not reconnect.
-FATAL_HANDSHAKE_CODES = frozenset({NAME_TAKEN, AUTH_FAILED, PROTOCOL_VERSION})
+# Which fatal errors stop a client: protocol.can_retry_after (the `retry` flag, else protocol.json's stopCodes).
 
 
 class IpcError(Exception):

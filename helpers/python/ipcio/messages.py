@@ -1,13 +1,17 @@
 """Field checks for the messages a client receives (PROTOCOL.md, "Messages").
 
 A message missing a field its `kind` requires is BAD_MESSAGE and ends the
-connection. Kinds this client does not know are left to the caller (it logs
-and ignores them) so that a newer server does not break an older client.
+connection, and so does a kind version 1 does not define (PROTOCOL.md:
+"a peer receiving an unknown kind treats it as BAD_MESSAGE"). Kinds the
+protocol defines but a server never sends (hello, commands) are left to the
+caller, which ignores them.
 """
 
+from . import protocol
 from .errors import BAD_MESSAGE, IpcError
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = protocol.VERSION
+KINDS = frozenset({"hello", "welcome", "emit", "request", "response", "cancel", "broadcast", "commands", "error"})
 
 
 def _is_int(value):
@@ -15,8 +19,8 @@ def _is_int(value):
 
 
 def _is_id(value):
-    # Ids are counters in practice; accept strings too and echo them back untouched.
-    return _is_int(value) or isinstance(value, str)
+    # Request ids: integers from 0 to 2^53 - 1 (PROTOCOL.md, "Names and ids").
+    return _is_int(value) and protocol.REQUEST_ID_MIN <= value <= protocol.REQUEST_ID_MAX
 
 
 def _is_error(value):
@@ -49,6 +53,8 @@ def validate(message):
     kind = message.get("kind")
     if not isinstance(kind, str):
         raise IpcError(BAD_MESSAGE, "message without a kind")
+    if kind not in KINDS:
+        raise IpcError(BAD_MESSAGE, f"unknown message kind {kind!r}")
     fields = REQUIRED.get(kind)
     if fields is None:
         return False

@@ -6,14 +6,15 @@ import stat
 import sys
 import tempfile
 
+from .protocol import DOMAIN_PATTERN
 from .errors import INVALID_ARGUMENT, SOCKET_PATH_TOO_LONG, UNSAFE_SOCKET_DIR, IpcError
 
-DOMAIN_RE = re.compile(r"^[A-Za-z0-9._-]+$")
+DOMAIN_RE = re.compile(DOMAIN_PATTERN)
 
 
 def validate_domain(domain):
     if not isinstance(domain, str) or not DOMAIN_RE.match(domain):
-        raise IpcError(INVALID_ARGUMENT, f"bad domain name {domain!r}: use letters, digits, '.', '_' and '-' only")
+        raise IpcError(INVALID_ARGUMENT, f"bad domain name {domain!r}: use 1 to 64 letters, digits, '.', '_' and '-'")
     return domain
 
 

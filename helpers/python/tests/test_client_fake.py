@@ -217,6 +217,57 @@ class FakeServerTest(unittest.TestCase):
         with self.assertRaises(queue.Empty):
             self.server.accept(timeout=0.3)
 
+    def test_session_replaced_stops_instead_of_reclaiming(self):
+        """Defect 5 of issue 9: a replaced connection must not reconnect and take its name back."""
+        c, peer, _ = self.connected()
+        peer.send({"kind": "error", "error": {"code": "SESSION_REPLACED", "message": "replaced"}, "fatal": True, "retry": False})
+        peer.close()
+        self.assertTrue(c._stopped.wait(5))
+        with self.assertRaises(IpcError) as ctx:
+            c.emit("x")
+        self.assertEqual(ctx.exception.code, "SESSION_REPLACED")
+        with self.assertRaises(queue.Empty):
+            self.server.accept(timeout=0.3)
+
+    def test_any_fatal_error_with_retry_false_stops(self):
+        """Defect 2 of issue 9: the retry flag decides, not a list of handshake codes."""
+        c, peer, _ = self.connected()
+        peer.send({"kind": "error", "error": {"code": "SLOW_CONSUMER", "message": "go"}, "fatal": True, "retry": False})
+        peer.close()
+        self.assertTrue(c._stopped.wait(5))
+        with self.assertRaises(IpcError) as ctx:
+            c.request("x")
+        self.assertEqual(ctx.exception.code, "SLOW_CONSUMER")
+
+    def test_no_answer_after_cancel_even_when_the_id_is_reused(self):
+        """Defects 3 and 4 of issue 9 on the Python side."""
+        release = threading.Event()
+        started = threading.Event()
+
+        def stuck(call):
+            started.set()
+            release.wait(5)
+            return "stale"
+
+        c, peer, _ = self.connected()
+        c.add_handlers({"stuck": stuck, "echo": lambda call: call.data})
+        peer.recv_kind("commands")
+        peer.send({"kind": "request", "id": 5, "cmd": "stuck"})
+        self.assertTrue(started.wait(5))
+        peer.send({"kind": "cancel", "id": 5})
+        peer.send({"kind": "request", "id": 5, "cmd": "echo", "data": "fresh"})
+        self.assertEqual(peer.recv(), {"kind": "response", "id": 5, "data": "fresh"})
+        release.set()
+        peer.send({"kind": "request", "id": 6, "cmd": "echo", "data": 6})
+        self.assertEqual(peer.recv(), {"kind": "response", "id": 6, "data": 6})  # nothing for the cancelled 5 came first
+
+    def test_request_ids_must_be_integers_below_2_53(self):
+        for bad in ("7", -1, 2 ** 53, 1.5):
+            c, peer, _ = self.connected(name=f"ids{len(self.clients)}")
+            peer.send({"kind": "request", "id": bad, "cmd": "echo"})
+            message = peer.recv()
+            self.assertEqual((message["kind"], message["error"]["code"], message["fatal"]), ("error", "BAD_MESSAGE", True), bad)
+
     def test_close_rejects_pending(self):
         c, peer, _ = self.connected()
         out = {}
@@ -243,6 +294,20 @@ class FakeServerTest(unittest.TestCase):
             self.assertEqual(ctx.exception.code, "QUEUE_FULL")
         finally:
             client_module.QUEUE_LIMIT = old
+
+    def test_queue_byte_bound(self):
+        c = self.client()  # never connected: everything is queued
+        old = client_module.QUEUE_BYTES
+        client_module.QUEUE_BYTES = 2100  # two 900-byte emits and their framing fit, a third does not
+        try:
+            c.emit("x", b"a" * 900)
+            c.emit("x", b"b" * 900)
+            with self.assertRaises(IpcError) as ctx:
+                c.emit("x", b"c" * 900)
+            self.assertEqual(ctx.exception.code, "QUEUE_FULL")
+            c.emit("x", 1)  # a small one still fits: the newest too-large message was refused, nothing else
+        finally:
+            client_module.QUEUE_BYTES = old
 
     def test_default_queue_bound_is_10000(self):
         c = self.client()

@@ -495,6 +495,9 @@ class LiveWireTest(unittest.TestCase):
         new = self.raw()
         again = new.hello("sess", session=welcome["session"])
         self.assertEqual((again["kind"], again["name"]), ("welcome", "sess"))
+        # The replaced connection learns why, and that it must not reclaim back.
+        replaced = old.recv()
+        self.assertEqual((replaced["error"]["code"], replaced.get("retry")), ("SESSION_REPLACED", False), replaced)
         self.assertIsNone(old.recv())
 
     def test_message_before_hello_closes(self):

@@ -1,0 +1,203 @@
+import type { ContainerFields } from './handler-calls.js';
+import { HandlerCalls } from './handler-calls.js';
+import type { HandlerRegistry } from './handler-registry.js';
+import { ErrorCode, IpcError } from './errors.js';
+import type { ForwardedRequest } from './forwarded-requests.js';
+import { MessageKind, type Message, type RequestMessage, type ResponseMessage } from './messages.js';
+import type { Peer, PeerPolicy } from './peer.js';
+import { PendingRequests } from './pending-requests.js';
+import type { Port } from './port.js';
+
+/** What a connection needs from the server that owns it. */
+export interface PeerConnectionHost {
+  readonly requestTimeoutMs: number;
+  readonly registry: HandlerRegistry;
+  /** Reports a failure that concerns this peer only (the server keeps serving the others). */
+  reportError(error: IpcError): void;
+  /** Called after a message went out, for verbose traces. */
+  traceSent(peer: PeerConnection, message: Message): void;
+}
+
+export interface PeerIdentity {
+  name: string;
+  uuid: string;
+  session: string;
+}
+
+/**
+ * One welcomed peer's connection, as the server sees it, and everything that
+ * connection made the server hold: the server's own requests to it, the
+ * handler calls its requests started, the requests it forwarded to other
+ * peers and the ones forwarded to it, its monitor subscription. Ids are local
+ * to the connection (plain numbers, the peer's own or the server's route ids
+ * on it), and `dispose` releases all of it in time proportional to what this
+ * connection itself holds.
+ */
+export class PeerConnection implements Peer {
+  readonly name: string;
+  readonly uuid: string;
+  readonly session: string;
+  commands: string[];
+  /** Requests the server itself made to this peer, by their id on this connection. */
+  readonly pending: PendingRequests;
+  /** Server handlers running for this peer's requests, by the peer's request id. */
+  readonly calls: HandlerCalls;
+  /** Requests this peer sent to another peer through the server, by this peer's own id. */
+  private readonly sentThrough = new Map<number, ForwardedRequest>();
+  /** Requests other peers sent to this one through the server, by the route id used on this connection. */
+  private readonly routedHere = new Map<number, ForwardedRequest>();
+  private stopMonitoring: (() => void) | undefined;
+  private disposed = false;
+
+  constructor(
+    identity: PeerIdentity,
+    readonly port: Port,
+    readonly policy: PeerPolicy,
+    commands: string[],
+    private readonly host: PeerConnectionHost,
+  ) {
+    this.name = identity.name;
+    this.uuid = identity.uuid;
+    this.session = identity.session;
+    this.commands = commands;
+    this.calls = new HandlerCalls(host.registry);
+    this.pending = new PendingRequests(host.requestTimeoutMs, (request) => this.send({ kind: MessageKind.Cancel, id: request.id }));
+  }
+
+  /** False once the connection ended or was replaced; nothing is sent on it then. */
+  get open(): boolean {
+    return !this.disposed;
+  }
+
+  /** How much this connection makes the server hold now (for tests and limits). */
+  get holding(): { serverRequests: number; handlerCalls: number; sentThrough: number; routedHere: number } {
+    return { serverRequests: this.pending.size, handlerCalls: this.calls.size, sentThrough: this.sentThrough.size, routedHere: this.routedHere.size };
+  }
+
+  /** Sends one message; a failure (too large, slow consumer, closed) concerns this peer only and is returned. */
+  send(message: Message): IpcError | undefined {
+    if (this.disposed) return new IpcError(ErrorCode.CLOSED, `the connection of "${this.name}" is closed`);
+    try {
+      this.port.send(message);
+    } catch (error) {
+      const failure = error instanceof IpcError ? error : new IpcError(ErrorCode.BAD_MESSAGE, String(error));
+      if (failure.code !== ErrorCode.CLOSED) {
+        this.host.reportError(new IpcError(failure.code, `sending ${message.kind} to "${this.name}" failed: ${failure.message}`));
+      }
+      return failure;
+    }
+    this.host.traceSent(this, message);
+    return undefined;
+  }
+
+  /** Sends a response; when the result itself cannot be sent (too large), the requester gets that error instead. */
+  respond(response: ResponseMessage): void {
+    const failure = this.send(response);
+    if (failure && failure.code !== ErrorCode.CLOSED && response.error === undefined) {
+      this.send({ kind: MessageKind.Response, id: response.id, error: failure.toWire() });
+    }
+  }
+
+  /** True when this peer still awaits an answer under `id` (reusing it now is a protocol error). */
+  isOutstanding(id: number): boolean {
+    return this.calls.has(id) || this.sentThrough.has(id);
+  }
+
+  /** Runs a server handler for this peer's request; its answer goes out only while the call is current. */
+  handle(message: RequestMessage, fields: ContainerFields): void {
+    this.calls.request(message.id, message.cmd, fields, (outcome) => {
+      if (outcome.error) this.respond({ kind: MessageKind.Response, id: message.id, error: outcome.error.toWire() });
+      else this.respond({ kind: MessageKind.Response, id: message.id, data: outcome.data });
+    });
+  }
+
+  /**
+   * Passes `message` (a request from `origin`) to this peer under a route id of this connection.
+   * Returns the failure when it could not be sent; nothing is kept then.
+   */
+  forwardFrom(origin: PeerConnection, message: RequestMessage): IpcError | undefined {
+    const forwarded: ForwardedRequest = { routeId: this.pending.allocateId(), origin, originId: message.id, target: this };
+    this.routedHere.set(forwarded.routeId, forwarded);
+    origin.sentThrough.set(message.id, forwarded);
+    const failure = this.send({
+      kind: MessageKind.Request,
+      id: forwarded.routeId,
+      cmd: message.cmd,
+      data: message.data,
+      from: origin.name,
+      fromUuid: origin.uuid,
+    });
+    if (failure) this.forget(forwarded);
+    return failure;
+  }
+
+  /**
+   * This peer answered route id `response.id`: the answer goes to the origin under its own id. True when
+   * it was one; a late answer to a cancelled or unknown route is dropped (false).
+   */
+  answerForwarded(response: ResponseMessage): boolean {
+    const forwarded = this.routedHere.get(response.id);
+    if (!forwarded) return false;
+    this.forget(forwarded);
+    forwarded.origin.respond({ ...response, id: forwarded.originId });
+    return true;
+  }
+
+  /** This peer cancelled its request `id`: a forwarded one is cancelled at its target, a server handler's signal aborts. */
+  cancel(id: number): void {
+    const forwarded = this.sentThrough.get(id);
+    if (forwarded) {
+      this.forget(forwarded);
+      forwarded.target.send({ kind: MessageKind.Cancel, id: forwarded.routeId });
+      return;
+    }
+    this.calls.cancel(id, new IpcError(ErrorCode.CANCELLED, `"${this.name}" cancelled the request`));
+  }
+
+  /** Makes this connection a monitor; `stop` runs when it goes. */
+  monitor(stop: () => void): void {
+    if (this.disposed) return;
+    this.stopMonitoring?.();
+    this.stopMonitoring = stop;
+  }
+
+  get monitoring(): boolean {
+    return this.stopMonitoring !== undefined;
+  }
+
+  /**
+   * The connection ended (or the server closes, or a reclaim replaced it). Releases everything it held:
+   * the server's requests to it reject with `failure`, its handler calls abort and are dropped,
+   * requests it forwarded are cancelled at their targets, requests forwarded to it are answered
+   * `failure` at their origins, its monitor subscription ends. Idempotent; false when already done.
+   */
+  dispose(failure: IpcError): boolean {
+    if (this.disposed) return false;
+    this.disposed = true;
+    this.stopMonitoring?.();
+    this.stopMonitoring = undefined;
+    this.pending.rejectWhere(failure);
+    this.calls.cancelAll(failure);
+    const sent = [...this.sentThrough.values()];
+    const routed = [...this.routedHere.values()];
+    this.sentThrough.clear();
+    this.routedHere.clear();
+    for (const forwarded of sent) {
+      // The origin went away: its target may stop working.
+      if (forwarded.target.routedHere.get(forwarded.routeId) === forwarded) forwarded.target.routedHere.delete(forwarded.routeId);
+      forwarded.target.send({ kind: MessageKind.Cancel, id: forwarded.routeId });
+    }
+    for (const forwarded of routed) {
+      // The target went away: its requester gets the failure.
+      if (forwarded.origin.sentThrough.get(forwarded.originId) === forwarded) forwarded.origin.sentThrough.delete(forwarded.originId);
+      forwarded.origin.send({ kind: MessageKind.Response, id: forwarded.originId, error: failure.toWire() });
+    }
+    return true;
+  }
+
+  /** Removes a forwarded request from both ends' tables, each only if the entry there is this very one. */
+  private forget(forwarded: ForwardedRequest): void {
+    if (forwarded.target.routedHere.get(forwarded.routeId) === forwarded) forwarded.target.routedHere.delete(forwarded.routeId);
+    if (forwarded.origin.sentThrough.get(forwarded.originId) === forwarded) forwarded.origin.sentThrough.delete(forwarded.originId);
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The protocol's shared constants: the ONE source that the TypeScript core
+ * reads, that helpers/python/ipcio/protocol.json copies (scripts/write-protocol-json.mjs
+ * writes it; test/unit/protocol-constants.test.ts checks the copy and the
+ * tables in docs/PROTOCOL.md agree with this object).
+ */
+export const PROTOCOL = {
+  version: 1,
+  /**
+   * Codes after which retrying cannot succeed: a client that gets one of them in a fatal `error`
+   * without a `retry` field stops (servers always send `retry`; this is its default per code).
+   */
+  stopCodes: ['NAME_TAKEN', 'AUTH_FAILED', 'PROTOCOL_VERSION', 'BAD_MESSAGE', 'SESSION_REPLACED', 'UNSAFE_SOCKET_DIR', 'SOCKET_PATH_TOO_LONG', 'NOT_ATTACHED', 'ORIGIN_REFUSED'],
+  names: {
+    /** Peer names: 1 to maxLength UTF-16 code units, no control characters (U+0000-U+001F, U+007F). */
+    maxLength: 128,
+    /** A client may not take the server's own name (by default "server"). */
+    defaultServerName: 'server',
+  },
+  commands: {
+    /** Commands the seed library used internally; a handler may not take them. */
+    reserved: ['handshake', 'discover', 'broadcast', 'emit', 'delivery', 'error'],
+    /** Prefix of ipcio's own built-in commands (`ipcio:discover`); handlers may not use it. */
+    internalPrefix: 'ipcio:',
+  },
+  domains: {
+    /** Letters, digits, '.', '_' and '-', 1 to 64 characters. */
+    pattern: '^[A-Za-z0-9._-]{1,64}$',
+  },
+  requestIds: {
+    /** Request ids are integers in [0, 2^53 - 1]. */
+    min: 0,
+    max: 9007199254740991,
+  },
+  defaults: {
+    handshakeTimeoutMs: 5000,
+    requestTimeoutMs: 30000,
+    /** Reconnect backoff: the ceiling doubles per failed attempt from minMs up to maxMs; the delay is drawn from its upper half. */
+    reconnectMinMs: 50,
+    reconnectMaxMs: 2000,
+    /** Offline queue bounds of a client. */
+    queueMessages: 10000,
+    queueBytes: 67108864,
+    maxFrameSize: 67108864,
+    minPeerMaxFrameSize: 1024,
+  },
+} as const;
