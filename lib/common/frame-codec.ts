@@ -30,7 +30,11 @@ const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
 export interface EncodedFrame {
-  /** Header and JSON; then each blob as it was handed in (no copy). */
+  /**
+   * The frame's bytes: header and JSON in one chunk (a view into a shared
+   * slab for small frames), then each blob as it was handed in (no copy).
+   * The bytes are never written again once handed out.
+   */
   chunks: Uint8Array[];
   /** The value of frameLength: what the receiver compares to its limit. */
   frameLength: number;
@@ -38,17 +42,68 @@ export interface EncodedFrame {
 
 export function encodeFrame(message: Message): EncodedFrame {
   const { json, parts, blobs } = cutBinaryParts(message as unknown as Record<string, unknown>);
-  const envelope = parts.length > 0 ? { ...(json as object), bin: parts } : json;
-  const jsonBytes = utf8Encoder.encode(JSON.stringify(envelope));
-  let frameLength = JSON_LENGTH_BYTES + jsonBytes.byteLength;
+  const text = JSON.stringify(parts.length > 0 ? { ...(json as object), bin: parts } : json);
+  const head = frameSlab.headerAndJson(text);
+  const jsonLength = head.jsonBytes;
+  let frameLength = JSON_LENGTH_BYTES + jsonLength;
   for (const blob of blobs) frameLength += blob.byteLength;
   // A frame past u32 cannot be described at all; the size limit normally stops it far earlier.
   if (frameLength > MAX_U32) throw new IpcError(ErrorCode.FRAME_TOO_LARGE, `frame of ${frameLength} bytes cannot be encoded`);
-  const header = new Uint8Array(FRAME_HEADER_BYTES);
+  const header = head.chunks[0] as Uint8Array;
   writeU32BE(header, 0, frameLength);
-  writeU32BE(header, FRAME_LENGTH_BYTES, jsonBytes.byteLength);
-  return { chunks: [header, jsonBytes, ...blobs], frameLength };
+  writeU32BE(header, FRAME_LENGTH_BYTES, jsonLength);
+  const chunks = head.chunks;
+  for (const blob of blobs) chunks.push(blob);
+  return { chunks, frameLength };
 }
+
+/** Slabs are carved into frames of at most this many bytes; larger JSON gets its own buffer. */
+const SLAB_BYTES = 64 * 1024;
+/** UTF-8 takes at most 3 bytes per UTF-16 code unit (a surrogate pair: 4 bytes for 2 units). */
+const MAX_UTF8_BYTES_PER_UNIT = 3;
+
+/**
+ * Encodes header + JSON of small frames into views of a shared 64 KiB slab,
+ * as Node's Buffer pool does: one allocation per slab rather than two per
+ * frame (the JSON and an 8-byte header), and frames sent in a row lie side
+ * by side, so a socket can write a burst as a few views, without joining
+ * them by copying (see SocketPort). A slab is only ever appended to: the
+ * bytes of a frame handed out are never overwritten, so a frame may wait in
+ * a write queue as long as it needs.
+ */
+class FrameSlab {
+  private slab = new Uint8Array(SLAB_BYTES);
+  private offset = 0;
+
+  /** chunks[0] starts with 8 header bytes for the caller to fill; jsonBytes: the JSON's UTF-8 length. */
+  headerAndJson(text: string): { chunks: Uint8Array[]; jsonBytes: number } {
+    const worstCase = FRAME_HEADER_BYTES + text.length * MAX_UTF8_BYTES_PER_UNIT;
+    // Most JSON is ASCII: try the space left when it could fit, keep it if it did.
+    if (SLAB_BYTES - this.offset >= FRAME_HEADER_BYTES + text.length) {
+      const fitted = this.encodeHere(text);
+      if (fitted) return fitted;
+    }
+    if (worstCase <= SLAB_BYTES) {
+      this.slab = new Uint8Array(SLAB_BYTES);
+      this.offset = 0;
+      return this.encodeHere(text) as { chunks: Uint8Array[]; jsonBytes: number };
+    }
+    // Large JSON: its own buffer (encodeInto would need a 3x worst-case one), and the header on its own.
+    const jsonBytes = utf8Encoder.encode(text);
+    return { chunks: [new Uint8Array(FRAME_HEADER_BYTES), jsonBytes], jsonBytes: jsonBytes.byteLength };
+  }
+
+  private encodeHere(text: string): { chunks: Uint8Array[]; jsonBytes: number } | undefined {
+    const start = this.offset;
+    const { read, written } = utf8Encoder.encodeInto(text, this.slab.subarray(start + FRAME_HEADER_BYTES));
+    if (read !== text.length) return undefined;
+    const end = start + FRAME_HEADER_BYTES + written;
+    this.offset = end;
+    return { chunks: [this.slab.subarray(start, end)], jsonBytes: written };
+  }
+}
+
+const frameSlab = new FrameSlab();
 
 /*
  * Lengths are written and read byte by byte, not through a DataView: on a
