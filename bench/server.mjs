@@ -49,7 +49,12 @@ function memory() {
 }
 
 const nowNs = () => Number(process.hrtime.bigint());
+/**
+ * Runs from the start: the histogram records the gap between two of its 1 ms
+ * timer ticks, so a block before its first tick would go unseen.
+ */
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
 
 /**
  * One broadcast of a 100-byte string. `blockedMs` runs from the call until a
@@ -60,7 +65,6 @@ const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 function broadcastOnce(seq) {
   const text = `${seq}:`.padEnd(100, 'x');
   loopDelay.reset();
-  loopDelay.enable();
   const startNs = nowNs();
   server.broadcast('news', text);
   const callMs = (nowNs() - startNs) / 1e6;
@@ -93,10 +97,8 @@ function discoverOnce() {
 process.on('message', async (message) => {
   if (message.type === 'memory') process.send({ type: 'memory', ...memory() });
   else if (message.type === 'broadcast') broadcastOnce(message.seq);
-  else if (message.type === 'loop-delay') {
-    loopDelay.disable();
-    process.send({ type: 'loop-delay', maxMs: loopDelay.max / 1e6 });
-  } else if (message.type === 'hanging') process.send({ type: 'hanging', count: hanging });
+  else if (message.type === 'loop-delay') process.send({ type: 'loop-delay', maxMs: loopDelay.max / 1e6 });
+  else if (message.type === 'hanging') process.send({ type: 'hanging', count: hanging });
   else if (message.type === 'storm') timeStorm();
   else if (message.type === 'discover') discoverOnce();
   else if (message.type === 'connections') process.send({ type: 'connections', count: server.connections() });
