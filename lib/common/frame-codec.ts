@@ -145,6 +145,8 @@ export interface FrameDecoderOptions {
  */
 export class FrameDecoder {
   private readonly chunks: Uint8Array[] = [];
+  /** Bytes of chunks[0] already consumed: an index, so reading a header makes no view at all. */
+  private consumed = 0;
   private buffered = 0;
   private state = DecoderState.ReadingHeader;
   private bodyLength = 0;
@@ -184,6 +186,7 @@ export class FrameDecoder {
     } catch (error) {
       this.state = DecoderState.Failed;
       this.chunks.length = 0;
+      this.consumed = 0;
       this.buffered = 0;
       throw error;
     }
@@ -192,9 +195,18 @@ export class FrameDecoder {
 
   private readHeader(): boolean {
     if (this.buffered < FRAME_HEADER_BYTES) return false;
-    const header = this.take(FRAME_HEADER_BYTES);
-    const frameLength = readU32BE(header, 0);
-    const jsonLength = readU32BE(header, FRAME_LENGTH_BYTES);
+    const first = this.chunks[0] as Uint8Array;
+    let frameLength: number;
+    let jsonLength: number;
+    if (first.byteLength - this.consumed >= FRAME_HEADER_BYTES) {
+      frameLength = readU32BE(first, this.consumed);
+      jsonLength = readU32BE(first, this.consumed + FRAME_LENGTH_BYTES);
+      this.advance(first, FRAME_HEADER_BYTES);
+    } else {
+      const header = this.take(FRAME_HEADER_BYTES);
+      frameLength = readU32BE(header, 0);
+      jsonLength = readU32BE(header, FRAME_LENGTH_BYTES);
+    }
     const limit = Math.min(this.firstFrameLimit ?? this.maxFrameSize, this.maxFrameSize);
     if (frameLength > limit) {
       throw new IpcError(
@@ -223,32 +235,34 @@ export class FrameDecoder {
 
   /** Removes n bytes from the front: a view when they sit in one chunk, one copy when they span several. */
   private take(n: number): Uint8Array {
-    const first = this.chunks[0];
     if (n === 0) return new Uint8Array(0);
-    if (first !== undefined && first.byteLength >= n) {
-      const taken = first.subarray(0, n);
-      if (first.byteLength === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-      this.buffered -= n;
-      return taken;
+    const first = this.chunks[0] as Uint8Array;
+    const start = this.consumed;
+    if (first.byteLength - start >= n) {
+      this.advance(first, n);
+      return first.subarray(start, start + n);
     }
     const out = this.allocate(n);
     let filled = 0;
     while (filled < n) {
       const chunk = this.chunks[0] as Uint8Array;
-      const wanted = n - filled;
-      if (chunk.byteLength <= wanted) {
-        out.set(chunk, filled);
-        filled += chunk.byteLength;
-        this.chunks.shift();
-      } else {
-        out.set(chunk.subarray(0, wanted), filled);
-        this.chunks[0] = chunk.subarray(wanted);
-        filled += wanted;
-      }
+      const from = this.consumed;
+      const count = Math.min(chunk.byteLength - from, n - filled);
+      out.set(from === 0 && count === chunk.byteLength ? chunk : chunk.subarray(from, from + count), filled);
+      filled += count;
+      this.advance(chunk, count);
     }
-    this.buffered -= n;
     return out;
+  }
+
+  /** Marks n bytes of the first chunk as consumed, dropping the chunk when it is used up. */
+  private advance(first: Uint8Array, n: number): void {
+    this.consumed += n;
+    this.buffered -= n;
+    if (this.consumed === first.byteLength) {
+      this.chunks.shift();
+      this.consumed = 0;
+    }
   }
 }
 

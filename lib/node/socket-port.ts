@@ -22,6 +22,9 @@ const COALESCE_BELOW_BYTES = 4 * 1024;
 /** How long a closing socket may take to flush its last frame before it is destroyed. */
 const CLOSE_GRACE_MS = 1000;
 
+/** One function for every port, not a closure each: it is kept for the connection's life (heap per client). */
+const allocateBuffer = (size: number): Uint8Array => Buffer.allocUnsafe(size);
+
 /**
  * A node:net socket as a Port: length-prefixed frames both ways. Frames sent
  * in one tick go out in one write, so a burst costs one syscall, not one per
@@ -45,7 +48,7 @@ export class SocketPort implements Port {
     this.decoder = new FrameDecoder({
       maxFrameSize: options.maxFrameSize,
       maxFirstFrameSize: options.maxFirstFrameSize,
-      allocate: (size) => Buffer.allocUnsafe(size),
+      allocate: allocateBuffer,
     });
     this.maxPendingWriteBytes = options.maxPendingWriteBytes ?? Number.POSITIVE_INFINITY;
     socket.setNoDelay?.(true);
