@@ -7,7 +7,7 @@
 //                      [--impls=raw,ipcio,node-ipc] [--pin=none|same|split] [--json=FILE] [--profile=DIR]
 //   BENCH_ROUNDS=N sets the number of rounds too; IPCIO_ENTRY=file:///.../dist/node/index.js
 //   measures another ipcio build; --profile writes a .cpuprofile per process (see profile-top.mjs).
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { measureBrowser } from './lib/browser.mjs';
@@ -183,6 +183,8 @@ async function scaleOnce(impl, round, clients, withBroadcasts) {
       const last = [];
       const blocked = [];
       const loopDelay = [];
+      await ask(server, 'loop-delay'); // resets the histogram
+      await sleep(100);
       for (let seq = 1; seq <= params.broadcasts; seq += 1) {
         const receipts = children.map((child) => nextMessage(child, 'received', 120_000));
         const sent = await ask(server, 'broadcast', 120_000, { seq });
@@ -193,7 +195,7 @@ async function scaleOnce(impl, round, clients, withBroadcasts) {
         loopDelay.push((await ask(server, 'loop-delay')).maxMs);
         await sleep(100);
       }
-      Object.assign(out, { firstMs: medianOf(first), lastMs: medianOf(last), blockedMs: medianOf(blocked), loopDelayMaxMs: Math.max(...loopDelay) });
+      Object.assign(out, { firstMs: medianOf(first), lastMs: medianOf(last), blockedMs: medianOf(blocked), loopDelayMaxMs: medianOf(loopDelay) });
       const onServer = await ask(server, 'discover', 60_000);
       const fromClient = await ask(children[0], 'discover', 60_000);
       Object.assign(out, { discoverMs: onServer.ms, discoverRoundTripMs: fromClient.ms, discoverKB: fromClient.bytes === null ? null : fromClient.bytes / 1e3 });
@@ -219,8 +221,20 @@ async function scaleOnce(impl, round, clients, withBroadcasts) {
   }
 }
 
+/**
+ * The server holds one descriptor per client, and a child inherits the
+ * runner's limit; Node cannot raise its own soft limit, so say what to do.
+ */
+function checkDescriptorLimit(clients) {
+  const limits = readFileSync('/proc/self/limits', 'utf8').match(/^Max open files\s+(\d+|unlimited)/m);
+  const soft = limits?.[1] === 'unlimited' ? Infinity : Number(limits?.[1] ?? Infinity);
+  const needed = clients + 256;
+  if (soft < needed) throw new Error(`the scale scenario needs ${needed} file descriptors in the server process, the soft limit is ${soft}: run \`ulimit -n ${needed}\` (up to the hard limit, \`ulimit -Hn\`) first`);
+}
+
 async function runScale(impl, round) {
   const params = config.scale;
+  if (process.platform === 'linux') checkDescriptorLimit(params.clients);
   const large = await scaleOnce(impl, round, params.clients, true);
   const fewer = params.clients / params.stormDivisor;
   const small = await scaleOnce(impl, round, fewer, false);

@@ -51,7 +51,9 @@ function memory() {
 const nowNs = () => Number(process.hrtime.bigint());
 /**
  * Runs from the start: the histogram records the gap between two of its 1 ms
- * timer ticks, so a block before its first tick would go unseen.
+ * timer ticks, and reset() forgets the last tick, so a block right after a
+ * reset would go unseen. It is therefore reset when read (`loop-delay`), and
+ * the parent waits a little before the next broadcast.
  */
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 loopDelay.enable();
@@ -64,7 +66,6 @@ loopDelay.enable();
  */
 function broadcastOnce(seq) {
   const text = `${seq}:`.padEnd(100, 'x');
-  loopDelay.reset();
   const startNs = nowNs();
   server.broadcast('news', text);
   const callMs = (nowNs() - startNs) / 1e6;
@@ -97,7 +98,10 @@ function discoverOnce() {
 process.on('message', async (message) => {
   if (message.type === 'memory') process.send({ type: 'memory', ...memory() });
   else if (message.type === 'broadcast') broadcastOnce(message.seq);
-  else if (message.type === 'loop-delay') process.send({ type: 'loop-delay', maxMs: loopDelay.max / 1e6 });
+  else if (message.type === 'loop-delay') {
+    process.send({ type: 'loop-delay', maxMs: loopDelay.max / 1e6 });
+    loopDelay.reset();
+  }
   else if (message.type === 'hanging') process.send({ type: 'hanging', count: hanging });
   else if (message.type === 'storm') timeStorm();
   else if (message.type === 'discover') discoverOnce();
