@@ -222,14 +222,15 @@ async function scaleOnce(impl, round, clients, withBroadcasts) {
 }
 
 /**
- * The server holds one descriptor per client, and a child inherits the
- * runner's limit; Node cannot raise its own soft limit, so say what to do.
+ * The server holds one descriptor per client. Node raises its soft limit to
+ * the hard limit when it starts, and children inherit the runner's, so what
+ * /proc/self/limits shows here is what the server gets; below N, say what to do.
  */
 function checkDescriptorLimit(clients) {
   const limits = readFileSync('/proc/self/limits', 'utf8').match(/^Max open files\s+(\d+|unlimited)/m);
   const soft = limits?.[1] === 'unlimited' ? Infinity : Number(limits?.[1] ?? Infinity);
   const needed = clients + 256;
-  if (soft < needed) throw new Error(`the scale scenario needs ${needed} file descriptors in the server process, the soft limit is ${soft}: run \`ulimit -n ${needed}\` (up to the hard limit, \`ulimit -Hn\`) first`);
+  if (soft < needed) throw new Error(`the scale scenario needs ${needed} file descriptors in the server process, the soft limit is ${soft}: raise the hard limit (\`ulimit -Hn\`, then \`ulimit -n ${needed}\`) or run with fewer clients`);
 }
 
 async function runScale(impl, round) {
