@@ -12,7 +12,10 @@ export const PROTOCOL = {
    */
   stopCodes: ['NAME_TAKEN', 'AUTH_FAILED', 'PROTOCOL_VERSION', 'BAD_MESSAGE', 'SESSION_REPLACED', 'UNSAFE_SOCKET_DIR', 'SOCKET_PATH_TOO_LONG', 'NOT_ATTACHED', 'ORIGIN_REFUSED'],
   names: {
-    /** Peer names: 1 to maxLength UTF-16 code units, no control characters (U+0000-U+001F, U+007F). */
+    /**
+     * Peer names: 1 to maxLength UTF-16 code units, in Unicode NFC, with no character of general
+     * category Cc, Cf, Cs, Co, Cn, Zl, Zp, nor Zs other than U+0020 (lib/common/names.ts, PROTOCOL.md).
+     */
     maxLength: 128,
     /** A client may not take the server's own name (by default "server"). */
     defaultServerName: 'server',

@@ -156,7 +156,8 @@ export class ServerCore<C extends Contract = AnyContract> {
   }
 
   discover(): Discovery {
-    const peers: Record<string, string[]> = {};
+    // No prototype: a client named "__proto__" (or "constructor") is a key like any other.
+    const peers = Object.create(null) as Record<string, string[]>;
     for (const peer of this.peers.values()) peers[peer.name] = [...peer.commands];
     return { clients: this.clients(), commands: this.registry.names(), peers };
   }

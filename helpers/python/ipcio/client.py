@@ -30,6 +30,7 @@ from .frames import DEFAULT_MAX_FRAME_SIZE, FrameDecoder, encode_frame
 from .handlers import Call, HandlerRegistry, error_from_exception
 from .lifeline import watch_parent_lifeline
 from .messages import PROTOCOL_VERSION, validate
+from .names import peer_name_problem
 from .paths import check_path_length, check_socket_dir, default_socket_path, validate_domain
 
 log = logging.getLogger("ipcio")
@@ -81,6 +82,10 @@ class Client:
                  request_timeout=30.0, max_frame_size=None, handler_threads=8, on_error=None):
         validate_domain(domain)
         self._requested_name = name if name is not None else (os.environ.get("IPCIO_NAME") or None)
+        if self._requested_name is not None:
+            problem = peer_name_problem(self._requested_name)
+            if problem is not None:
+                raise IpcError(E.INVALID_ARGUMENT, f"{self._requested_name!r} cannot be a client name: {problem}")
         self._token = token if token is not None else (os.environ.get("IPCIO_TOKEN") or None)
         if socket_path is None:
             socket_path = os.environ.get("IPCIO_SOCKET") or None
