@@ -1,7 +1,7 @@
 import { ErrorCode, IpcError } from './errors.js';
 import { MessageKind, PROTOCOL_VERSION, type Message } from './messages.js';
 import { newId } from './ids.js';
-import { checkPeerName } from './names.js';
+import { checkCommandList, checkPeerName } from './names.js';
 import type { Peer, PeerPolicy } from './peer.js';
 
 export interface AdmissionRules {
@@ -40,6 +40,7 @@ export function admit(message: Message, policy: PeerPolicy, rules: AdmissionRule
   const uuid = newId();
   const name = claimed ?? uuid;
   checkPeerName(name, rules.serverName);
+  checkCommandList(message.commands ?? []);
   const existing = rules.peers.get(name);
   if (!existing) return { name, uuid, session: newId() };
   // Its own earlier connection, not yet noticed dead: the session proves it is the same client.

@@ -30,6 +30,10 @@ export const ErrorCode = {
   SLOW_CONSUMER: 'SLOW_CONSUMER',
   QUEUE_FULL: 'QUEUE_FULL',
   TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
+  /** A client announced more command names than `commands.maxAnnounced`, or one longer than `commands.maxNameLength`. */
+  COMMAND_LIST_TOO_LARGE: 'COMMAND_LIST_TOO_LARGE',
+  /** A connection already has the server's `maxInFlightRequests` requests waiting; this one is answered with it. */
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
   NESTING_TOO_DEEP: 'NESTING_TOO_DEEP',
   // Requests and routing.
   NO_HANDLER: 'NO_HANDLER',

@@ -45,3 +45,19 @@ export function checkPeerName(name: string, serverName: string): void {
   const problem = peerNameProblem(name, serverName);
   if (problem !== undefined) throw new IpcError(ErrorCode.BAD_MESSAGE, `${JSON.stringify(name)} cannot be a client name: ${problem}`);
 }
+
+/**
+ * Throws COMMAND_LIST_TOO_LARGE when a client announces more command names than `commands.maxAnnounced`
+ * or one that is empty or longer than `commands.maxNameLength`: the lists are kept per peer and copied
+ * into every discovery answer, so their size must be bounded.
+ */
+export function checkCommandList(commands: readonly string[]): void {
+  const { maxAnnounced, maxNameLength } = PROTOCOL.commands;
+  if (commands.length > maxAnnounced) {
+    throw new IpcError(ErrorCode.COMMAND_LIST_TOO_LARGE, `${commands.length} command names announced; at most ${maxAnnounced} are accepted`);
+  }
+  const bad = commands.find((command) => command.length === 0 || command.length > maxNameLength);
+  if (bad !== undefined) {
+    throw new IpcError(ErrorCode.COMMAND_LIST_TOO_LARGE, `a command name of ${bad.length} characters was announced; names have 1 to ${maxNameLength}`);
+  }
+}

@@ -17,6 +17,7 @@ import { HandlerCalls, type ContainerFields } from './handler-calls.js';
 import { PeerConnection, type PeerConnectionHost } from './peer-connection.js';
 import { PROTOCOL } from './protocol.js';
 import { HandlerRegistry } from './handler-registry.js';
+import { checkCommandList } from './names.js';
 import { logSafe } from './log-text.js';
 import { clampTimerDelayMs } from './long-timer.js';
 import { traceMessage, type Logger } from './logger.js';
@@ -45,6 +46,8 @@ export interface ServerCoreOptions<C extends Contract = AnyContract> {
   maxFrameSize?: number;
   requestTimeoutMs?: number;
   handshakeTimeoutMs?: number;
+  /** Requests one connection may have waiting at once, to server handlers and through to other peers (default 4096). */
+  maxInFlightRequests?: number;
   logger?: Logger;
 }
 
@@ -108,6 +111,7 @@ export class ServerCore<C extends Contract = AnyContract> {
     this.logger = options.logger ?? console;
     this.host = {
       requestTimeoutMs: options.requestTimeoutMs ?? PROTOCOL.defaults.requestTimeoutMs,
+      maxInFlightRequests: checkInFlightLimit(options.maxInFlightRequests ?? PROTOCOL.defaults.maxInFlightRequests),
       registry: this.registry,
       reportError: (error) => this.reportError(error),
       traceSent: (peer, message) => traceMessage(this.logger, this.verbose, this.name, '->', peer.name, message),
@@ -271,7 +275,8 @@ export class ServerCore<C extends Contract = AnyContract> {
       this.refuse(replaced.port, reason);
     }
     const hello = message as HelloMessage;
-    if (hello.maxFrameSize !== undefined) port.maxOutgoingFrameSize = hello.maxFrameSize;
+    // A client that announces no limit has the default one (64 MiB): a larger answer becomes an error response.
+    port.maxOutgoingFrameSize = hello.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
     const peer = new PeerConnection({ name, uuid, session }, port, policy, hello.commands ?? [], this.host);
     this.connecting.delete(port);
     this.peers.set(name, peer);
@@ -310,6 +315,11 @@ export class ServerCore<C extends Contract = AnyContract> {
           peer.send({ kind: MessageKind.Error, error: new IpcError(ErrorCode.BAD_MESSAGE, `request id ${message.id} is still outstanding; it was ignored`).toWire() });
           return;
         }
+        // Discovery and monitoring are answered at once and hold nothing: allowed at the limit too.
+        if (message.kind === MessageKind.Request && !answeredAtOnce(message.cmd) && peer.atRequestLimit()) {
+          this.answerError(peer, message, peer.tooManyRequests());
+          return;
+        }
         if (!this.allowed(peer, message)) return;
         if (message.kind === MessageKind.Broadcast) this.relayBroadcast(peer, message.cmd, message.data);
         else if (message.to === undefined || message.to === this.name) this.handleForServer(peer, message);
@@ -322,7 +332,13 @@ export class ServerCore<C extends Contract = AnyContract> {
         peer.cancel(message.id);
         return;
       case MessageKind.Commands:
-        peer.commands = message.commands;
+        // Over the bounds: the peer learns why, keeps its connection, and its earlier list stays.
+        try {
+          checkCommandList(message.commands);
+          peer.commands = message.commands;
+        } catch (error) {
+          peer.send({ kind: MessageKind.Error, error: (error as IpcError).toWire() });
+        }
         return;
       case MessageKind.Error:
         this.reportError(new IpcError(ErrorCode.BAD_MESSAGE, `client "${peer.name}" reported ${message.error.code}: ${message.error.message}`));
@@ -359,7 +375,8 @@ export class ServerCore<C extends Contract = AnyContract> {
       return;
     }
     if (message.cmd === DISCOVER_COMMAND) {
-      peer.send({ kind: MessageKind.Response, id: message.id, data: this.discover() });
+      // respond(): an answer too large for the requester's frame limit comes back as that error, not silence.
+      peer.respond({ kind: MessageKind.Response, id: message.id, data: this.discover() });
       return;
     }
     if (message.cmd === MONITOR_COMMAND) {
@@ -422,6 +439,15 @@ export class ServerCore<C extends Contract = AnyContract> {
 
 function peerInfo(peer: PeerConnection): PeerInfo {
   return { name: peer.name, uuid: peer.uuid, kind: peer.policy.kind ?? 'socket' };
+}
+
+function answeredAtOnce(command: string): boolean {
+  return command === DISCOVER_COMMAND || command === MONITOR_COMMAND;
+}
+
+function checkInFlightLimit(limit: number): number {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new IpcError(ErrorCode.INVALID_ARGUMENT, `maxInFlightRequests must be a positive integer, got ${limit}`);
+  return limit;
 }
 
 function noSuchClient(name: string): IpcError {
