@@ -21,6 +21,8 @@ export const ErrorCode = {
   /** Browser mode: the page's Origin (or the Host it used) is not the server's own; never on the wire, a close code. */
   ORIGIN_REFUSED: 'ORIGIN_REFUSED',
   PROTOCOL_VERSION: 'PROTOCOL_VERSION',
+  /** The client holds a token and the server did not prove it knows it (a decoy, or a server with another or no token); found by the client, never sent. */
+  SERVER_AUTH_FAILED: 'SERVER_AUTH_FAILED',
   HANDSHAKE_TIMEOUT: 'HANDSHAKE_TIMEOUT',
   /** A newer connection of the same client reclaimed its session: this one ends, and must not reclaim back. */
   SESSION_REPLACED: 'SESSION_REPLACED',

@@ -10,7 +10,7 @@ export const PROTOCOL = {
    * Codes after which retrying cannot succeed: a client that gets one of them in a fatal `error`
    * without a `retry` field stops (servers always send `retry`; this is its default per code).
    */
-  stopCodes: ['NAME_TAKEN', 'AUTH_FAILED', 'PROTOCOL_VERSION', 'BAD_MESSAGE', 'SESSION_REPLACED', 'UNSAFE_SOCKET_DIR', 'SOCKET_PATH_TOO_LONG', 'NOT_ATTACHED', 'ORIGIN_REFUSED', 'COMMAND_LIST_TOO_LARGE'],
+  stopCodes: ['NAME_TAKEN', 'AUTH_FAILED', 'PROTOCOL_VERSION', 'BAD_MESSAGE', 'SESSION_REPLACED', 'UNSAFE_SOCKET_DIR', 'SOCKET_PATH_TOO_LONG', 'NOT_ATTACHED', 'ORIGIN_REFUSED', 'COMMAND_LIST_TOO_LARGE', 'SERVER_AUTH_FAILED'],
   names: {
     /**
      * Peer names: 1 to maxLength UTF-16 code units, in Unicode NFC, with no character of general

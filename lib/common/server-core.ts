@@ -31,7 +31,8 @@ import {
   type ResponseMessage,
   fatalErrorMessage,
 } from './messages.js';
-import { admit, type Admission } from './admission.js';
+import { admit, tokenRequired, type Admission, type AdmissionRules } from './admission.js';
+import { handshakeProofs, newNonce, sameSecret } from './token-proof.js';
 import { newId } from './ids.js';
 import type { PeerPolicy } from './peer.js';
 import type { Port } from './port.js';
@@ -105,7 +106,8 @@ export class ServerCore<C extends Contract = AnyContract> {
   constructor(options: ServerCoreOptions<C> = {}, handlers?: NoInfer<ServerHandlers<C>>) {
     this.name = options.name ?? 'server';
     this.verbose = options.verbose ?? false;
-    this.token = options.token;
+    // An empty token is no token: it proves nothing.
+    this.token = options.token === '' ? undefined : options.token;
     this.maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
     this.handshakeTimeoutMs = clampTimerDelayMs(options.handshakeTimeoutMs ?? PROTOCOL.defaults.handshakeTimeoutMs, 'handshakeTimeoutMs');
     this.logger = options.logger ?? console;
@@ -216,10 +218,23 @@ export class ServerCore<C extends Contract = AnyContract> {
     this.connecting.add(port);
     let peer: PeerConnection | undefined;
     let refused = false;
+    let closed = false;
+    // Set while a hello waits for its proof of the token; `expected` once the challenge went out.
+    let proving: { hello: HelloMessage; expected?: string } | undefined;
     const timer = setTimeout(() => {
       refused = true;
-      this.refuse(port, new IpcError(ErrorCode.HANDSHAKE_TIMEOUT, `no hello within ${this.handshakeTimeoutMs} ms`));
+      this.refuse(port, new IpcError(ErrorCode.HANDSHAKE_TIMEOUT, `no ${proving ? 'proof' : 'hello'} within ${this.handshakeTimeoutMs} ms`));
     }, this.handshakeTimeoutMs);
+    const refuse = (error: IpcError): void => {
+      refused = true;
+      clearTimeout(timer);
+      this.refuse(port, error);
+    };
+    const welcome = (hello: Message): void => {
+      clearTimeout(timer);
+      peer = this.handshake(port, policy, hello);
+      if (!peer) refused = true;
+    };
     port.attach({
       onMessage: (message) => {
         if (peer) {
@@ -227,11 +242,32 @@ export class ServerCore<C extends Contract = AnyContract> {
           return;
         }
         if (refused) return; // a refused port may still deliver what was already on its way
-        clearTimeout(timer);
-        peer = this.handshake(port, policy, message);
-        if (!peer) refused = true;
+        if (proving) {
+          if (message.kind !== MessageKind.Proof || proving.expected === undefined) refuse(new IpcError(ErrorCode.BAD_MESSAGE, `expected proof after the challenge, got ${message.kind}`));
+          else if (!sameSecret(message.proof, proving.expected)) refuse(new IpcError(ErrorCode.AUTH_FAILED, 'wrong token'));
+          else welcome(proving.hello);
+          return;
+        }
+        let token: string | undefined;
+        try {
+          token = tokenRequired(message, policy, this.admissionRules());
+        } catch (error) {
+          traceMessage(this.logger, this.verbose, this.name, '<-', '(connecting)', message);
+          refuse(error as IpcError);
+          return;
+        }
+        if (token === undefined) {
+          welcome(message);
+          return;
+        }
+        const state: { hello: HelloMessage; expected?: string } = { hello: message as HelloMessage };
+        proving = state;
+        this.challenge(port, token, state.hello, (expected) => {
+          if (!closed && !refused) state.expected = expected;
+        }, refuse);
       },
       onClose: (reason) => {
+        closed = true;
         clearTimeout(timer);
         this.connecting.delete(port);
         if (peer) this.onPeerGone(peer, reason);
@@ -257,11 +293,31 @@ export class ServerCore<C extends Contract = AnyContract> {
     else this.logger.error(`[ipcio ${this.name}] ${error.code}: ${logSafe(error.message)}`);
   }
 
+  private admissionRules(): AdmissionRules {
+    return { serverName: this.name, token: this.token, nameTokens: this.nameTokens, peers: this.peers };
+  }
+
+  /** Sends the challenge: a fresh nonce and the server's proof of `token`; `ready` gets the proof the client must send back. */
+  private challenge(port: Port, token: string, hello: HelloMessage, ready: (expected: string) => void, refuse: (error: IpcError) => void): void {
+    const nonce = newNonce();
+    handshakeProofs(token, hello.nonce as string, nonce).then(
+      (proofs) => {
+        ready(proofs.client);
+        try {
+          port.send({ kind: MessageKind.Challenge, nonce, proof: proofs.server });
+        } catch {
+          // The port closed meanwhile; its onClose cleans up.
+        }
+      },
+      (error: unknown) => refuse(error instanceof IpcError ? error : new IpcError(ErrorCode.AUTH_FAILED, `cannot compute the challenge: ${String(error)}`)),
+    );
+  }
+
   private handshake(port: Port, policy: PeerPolicy, message: Message): PeerConnection | undefined {
     traceMessage(this.logger, this.verbose, this.name, '<-', '(connecting)', message);
     let admission: Admission;
     try {
-      admission = admit(message, policy, { serverName: this.name, token: this.token, nameTokens: this.nameTokens, peers: this.peers });
+      admission = admit(message, policy, this.admissionRules());
     } catch (error) {
       this.refuse(port, error as IpcError);
       return undefined;
