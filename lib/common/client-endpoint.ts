@@ -1,5 +1,6 @@
 import { waitForPeerVia, type PeerWaitOptions } from './peer-wait.js';
 import { ClientTokenProof } from './token-proof.js';
+import { checkCommandList } from './names.js';
 import { newId } from './ids.js';
 import { backoffDelayMs, DEFAULT_RECONNECT, type ReconnectOptions } from './backoff.js';
 import type {
@@ -124,7 +125,7 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
     });
     // Awaiting `ready` is optional; its rejection is also reported on the error event.
     this.ready.catch(() => undefined);
-    this.registry.addAll(handlers);
+    this.addCheckedHandlers(handlers);
   }
 
   get name(): string {
@@ -159,7 +160,7 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
   }
 
   addHandlers(handlers: ClientHandlers<C, N>): this {
-    this.registry.addAll(handlers);
+    this.addCheckedHandlers(handlers);
     this.announceCommands();
     return this;
   }
@@ -243,6 +244,15 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
     } else {
       this.logger.error(`[ipcio ${this.currentName}] ${error.code}: ${logSafe(error.message)}`);
     }
+  }
+
+  /** Refuses, locally and before adding any, handlers that would make the announced list exceed the protocol's bounds. */
+  private addCheckedHandlers(handlers: object | undefined): void {
+    if (handlers !== undefined && handlers !== null && typeof handlers === 'object') {
+      const adding = Object.entries(handlers).filter(([, handler]) => handler !== undefined).map(([command]) => command);
+      checkCommandList([...new Set([...this.registry.names(), ...adding])]);
+    }
+    this.registry.addAll(handlers);
   }
 
   private announceCommands(): void {

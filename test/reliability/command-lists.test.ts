@@ -55,6 +55,17 @@ describe('announced command lists are bounded, and every reply is answered (issu
     }
   });
 
+  it('the Node client refuses locally, before adding any, handlers that would take its list over the bounds', () => {
+    const many = Object.fromEntries(Array.from({ length: maxAnnounced + 1 }, (_, i) => [`c${i}`, () => i]));
+    expect(() => new IpcClient({ socketPath: '/nonexistent/s.sock', logger: quiet }, many)).toThrow(expect.objectContaining({ code: ErrorCode.COMMAND_LIST_TOO_LARGE }));
+    const client = new IpcClient({ socketPath: '/nonexistent/s.sock', logger: quiet }, { first: () => 1 });
+    const rest = Object.fromEntries(Array.from({ length: maxAnnounced }, (_, i) => [`r${i}`, () => i]));
+    expect(() => client.addHandlers(rest)).toThrow(expect.objectContaining({ code: ErrorCode.COMMAND_LIST_TOO_LARGE }));
+    expect(() => client.addHandlers({ ['x'.repeat(maxNameLength + 1)]: () => 1 })).toThrow(expect.objectContaining({ code: ErrorCode.COMMAND_LIST_TOO_LARGE }));
+    // Nothing was added: one more fits.
+    client.addHandlers({ second: () => 2 });
+  });
+
   it('an error answer whose data does not fit the requester comes back as FRAME_TOO_LARGE, not silence', async () => {
     const socket = tempSocket();
     const server = await startServer({ socketPath: socket.socketPath });
