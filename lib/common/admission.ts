@@ -40,7 +40,7 @@ export function tokenRequired(message: Message, policy: PeerPolicy, rules: Admis
   const claimed = policy.name ?? message.name;
   const expected = (claimed === undefined ? undefined : rules.nameTokens.get(claimed)) ?? rules.token;
   if (expected !== undefined && message.nonce === undefined) {
-    throw new IpcError(ErrorCode.AUTH_FAILED, 'this server requires a token (send a nonce in the hello and prove the token)');
+    throw new IpcError(ErrorCode.AUTH_FAILED, 'this server requires a token');
   }
   return expected;
 }
