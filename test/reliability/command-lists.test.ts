@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCode, IpcError } from '../../lib/common/errors.js';
 import { DISCOVER_COMMAND, MessageKind, type Message } from '../../lib/common/messages.js';
 import { PROTOCOL } from '../../lib/common/protocol.js';
-import { IpcClient } from '../../lib/node/index.js';
+import { IpcClient, IpcServer } from '../../lib/node/index.js';
 import { runCli } from '../cli/cli-process.js';
 import { RawPeer } from '../support/raw-peer.js';
 import { tempSocket, until } from '../support/temp-socket.js';
@@ -64,6 +64,32 @@ describe('announced command lists are bounded, and every reply is answered (issu
     expect(() => client.addHandlers({ ['x'.repeat(maxNameLength + 1)]: () => 1 })).toThrow(expect.objectContaining({ code: ErrorCode.COMMAND_LIST_TOO_LARGE }));
     // Nothing was added: one more fits.
     client.addHandlers({ second: () => 2 });
+  });
+
+  it('a server handler result that cannot be encoded (a BigInt, a cycle) is answered with an error, not silence', async () => {
+    const socket = tempSocket();
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    const server = new IpcServer({ socketPath: socket.socketPath, logger: quiet }, { big: () => 10n, cyclic: () => cycle, fine: () => 'ok' }).start();
+    await server.ready;
+    const client = new IpcClient({ socketPath: socket.socketPath, name: 'asker', logger: quiet }).connect();
+    try {
+      await client.ready;
+      for (const command of ['big', 'cyclic']) {
+        const outcome = await client.request(command, null, { timeoutMs: 60_000 }).then(
+          () => 'resolved',
+          (error: IpcError) => error,
+        );
+        expect(outcome, command).toBeInstanceOf(IpcError);
+        expect((outcome as IpcError).code, command).not.toBe(ErrorCode.TIMEOUT);
+        expect((outcome as IpcError).message, command).toMatch(/the result could not be sent/);
+      }
+      expect(await client.request('fine')).toBe('ok');
+    } finally {
+      await client.close();
+      await server.close();
+      socket.cleanup();
+    }
   });
 
   it('an error answer whose data does not fit the requester comes back as FRAME_TOO_LARGE, not silence', async () => {
