@@ -49,11 +49,14 @@ export async function connect(parsed: Parsed, handlers?: ClientHandlers<AnyContr
  * Resolves once the server has processed everything this client sent so far,
  * then throws the first error it reported about it (NO_SUCH_CLIENT, NO_HANDLER,
  * FORBIDDEN). The server handles one connection's messages in order, so once
- * the answer to a discover is back, any error about an earlier emit has
- * arrived before it. (`ipcio monitor` leaves such built-in requests out.)
+ * the answer to a request is back, any error about an earlier emit has
+ * arrived before it. The request is `ipcio:wait` for this client's own name:
+ * answered at once with `null`, whatever the server holds (a discover's answer
+ * grows with every peer's command list and may not fit a frame).
+ * (`ipcio monitor` leaves such built-in requests out.)
  */
 export async function processedByServer({ client, errors }: Connection): Promise<void> {
-  await client.discover({ timeoutMs: BARRIER_TIMEOUT_MS });
+  await client.waitForPeer(client.name, { timeoutMs: BARRIER_TIMEOUT_MS });
   const [failure] = errors;
   if (failure) throw failure;
 }

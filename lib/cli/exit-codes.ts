@@ -22,6 +22,7 @@ export class UsageError extends Error {
 const LOCAL: ReadonlySet<string> = new Set([ErrorCode.INVALID_ARGUMENT, ErrorCode.SOCKET_PATH_TOO_LONG, ErrorCode.RESERVED_COMMAND, ErrorCode.DUPLICATE_HANDLER]);
 const CONNECTION: ReadonlySet<string> = new Set([
   ErrorCode.AUTH_FAILED,
+  ErrorCode.SERVER_AUTH_FAILED,
   ErrorCode.NAME_TAKEN,
   ErrorCode.PROTOCOL_VERSION,
   ErrorCode.HANDSHAKE_TIMEOUT,
@@ -58,6 +59,7 @@ export function exitCodeFor(error: unknown): ExitCode {
 /** What to try next, for the refusals a person at a terminal can fix. */
 const HINTS: Partial<Record<string, string>> = {
   [ErrorCode.AUTH_FAILED]: "pass the server's token with --token T or, kept out of ps, the IPCIO_TOKEN variable",
+  [ErrorCode.SERVER_AUTH_FAILED]: "the token given (--token or IPCIO_TOKEN) is not this server's, or whoever listens there is not the server meant: check the token and --socket/--domain",
   [ErrorCode.NAME_TAKEN]: 'choose another --name, or leave it out for a unique ipcio-cli-<pid>',
   [ErrorCode.DOMAIN_IN_USE]: 'stop that server first, or serve another --domain',
 };

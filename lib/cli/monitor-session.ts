@@ -4,6 +4,7 @@ import { DEFAULT_MAX_FRAME_SIZE } from '../common/frame-codec.js';
 import { MessageKind, MONITOR_COMMAND, PROTOCOL_VERSION, type Message } from '../common/messages.js';
 import { ErrorCode, IpcError } from '../node/index.js';
 import { SocketPort } from '../node/socket-port.js';
+import { ClientTokenProof } from '../common/token-proof.js';
 
 const HANDSHAKE_TIMEOUT_MS = PROTOCOL.defaults.handshakeTimeoutMs;
 const MONITOR_REQUEST_ID = 1;
@@ -31,9 +32,32 @@ export async function startMonitor(options: MonitorOptions): Promise<{ ended: Pr
   const ended = new Promise<IpcError>((resolve) => (settleEnd = resolve));
   const timer = setTimeout(() => port.close(new IpcError(ErrorCode.HANDSHAKE_TIMEOUT, `no welcome within ${HANDSHAKE_TIMEOUT_MS} ms`)), HANDSHAKE_TIMEOUT_MS);
   let refusal: IpcError | undefined;
+  // The token never crosses the wire: the server proves it over our nonce, we prove it over its nonce.
+  const tokenProof = options.token === undefined ? undefined : new ClientTokenProof(options.token);
+  const refuse = (error: IpcError): void => {
+    refusal = error;
+    port.close(error);
+  };
   port.attach({
     onMessage(message: Message) {
-      if (message.kind === MessageKind.Welcome) {
+      if (message.kind === MessageKind.Challenge && tokenProof) {
+        tokenProof.answer(message).then(
+          (proof) => {
+            try {
+              port.send({ kind: MessageKind.Proof, proof });
+            } catch {
+              // Closed meanwhile; onClose reports why.
+            }
+          },
+          (error: IpcError) => refuse(error),
+        );
+      } else if (message.kind === MessageKind.Welcome) {
+        try {
+          tokenProof?.checkWelcome();
+        } catch (error) {
+          refuse(error as IpcError);
+          return;
+        }
         port.send({ kind: MessageKind.Request, id: MONITOR_REQUEST_ID, cmd: MONITOR_COMMAND });
       } else if (message.kind === MessageKind.Error && message.fatal) {
         refusal = IpcError.fromWire(message.error);
@@ -53,7 +77,7 @@ export async function startMonitor(options: MonitorOptions): Promise<{ ended: Pr
     },
   });
   const hello: Message = { kind: MessageKind.Hello, version: PROTOCOL_VERSION, name: options.name };
-  if (options.token !== undefined) hello.token = options.token;
+  if (tokenProof) hello.nonce = tokenProof.nonce;
   port.send(hello);
   try {
     await started;

@@ -17,7 +17,7 @@ prints one JSON line per message any other client sends, without its data:
   {"from":"alpha","to":"beta","kind":"request","cmd":"hash","id":3}
 ("to" is absent for messages meant for the server; "cmd" for responses; "id"
 for emits and broadcasts.) Messages the server itself originates are not
-shown. Requests for the server's built-ins (ipcio:discover, ipcio:monitor)
+shown. Requests for the server's built-ins (ipcio:discover, ipcio:wait, ipcio:monitor)
 are plumbing, such as the check "ipcio emit" makes after each emit; they are
 left out unless --builtins is given. Prints "monitoring PATH" on stderr once
 active. Runs until SIGINT/SIGTERM (exit 0) or until the server goes away

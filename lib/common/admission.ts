@@ -1,7 +1,7 @@
 import { ErrorCode, IpcError } from './errors.js';
 import { MessageKind, PROTOCOL_VERSION, type Message } from './messages.js';
 import { newId } from './ids.js';
-import { checkPeerName } from './names.js';
+import { checkCommandList, checkPeerName } from './names.js';
 import type { Peer, PeerPolicy } from './peer.js';
 
 export interface AdmissionRules {
@@ -22,24 +22,44 @@ export interface Admission {
 }
 
 /**
- * Decides whether a connection's first message lets it in, and under which
- * name and session. Throws the IpcError to refuse it with: BAD_MESSAGE,
- * PROTOCOL_VERSION, AUTH_FAILED or NAME_TAKEN.
+ * The token a connection's first message must prove it knows before it is let in, or undefined when
+ * none is needed (no token set, or a trusted port). Throws the IpcError to refuse it with: BAD_MESSAGE
+ * (not a hello), PROTOCOL_VERSION, or AUTH_FAILED (a hello carrying the token itself, which this
+ * version never sends, or without the nonce the proof needs).
+ */
+export function tokenRequired(message: Message, policy: PeerPolicy, rules: AdmissionRules): string | undefined {
+  if (message.kind !== MessageKind.Hello) throw new IpcError(ErrorCode.BAD_MESSAGE, `expected hello, got ${message.kind}`);
+  if (message.version !== PROTOCOL_VERSION) {
+    throw new IpcError(ErrorCode.PROTOCOL_VERSION, `protocol version ${message.version} is not supported (server speaks ${PROTOCOL_VERSION})`);
+  }
+  if (message.token !== undefined) {
+    throw new IpcError(ErrorCode.AUTH_FAILED, 'a hello may not carry the token: send a nonce and answer the challenge (PROTOCOL.md, Handshake)');
+  }
+  if (policy.trusted) return undefined;
+  // A name reserved for a supervised helper takes that helper's own token instead of the server's.
+  const claimed = policy.name ?? message.name;
+  const expected = (claimed === undefined ? undefined : rules.nameTokens.get(claimed)) ?? rules.token;
+  if (expected !== undefined && message.nonce === undefined) {
+    throw new IpcError(ErrorCode.AUTH_FAILED, 'this server requires a token');
+  }
+  return expected;
+}
+
+/**
+ * Decides under which name and session a hello (whose token, if one was needed, is proven) is let
+ * in. Throws the IpcError to refuse it with: BAD_MESSAGE, PROTOCOL_VERSION, NAME_TAKEN or
+ * COMMAND_LIST_TOO_LARGE.
  */
 export function admit(message: Message, policy: PeerPolicy, rules: AdmissionRules): Admission {
   if (message.kind !== MessageKind.Hello) throw new IpcError(ErrorCode.BAD_MESSAGE, `expected hello, got ${message.kind}`);
   if (message.version !== PROTOCOL_VERSION) {
     throw new IpcError(ErrorCode.PROTOCOL_VERSION, `protocol version ${message.version} is not supported (server speaks ${PROTOCOL_VERSION})`);
   }
-  // A name reserved for a supervised helper takes that helper's own token instead of the server's.
   const claimed = policy.name ?? message.name;
-  const expectedToken = (claimed === undefined ? undefined : rules.nameTokens.get(claimed)) ?? rules.token;
-  if (!policy.trusted && expectedToken !== undefined && !sameSecret(message.token, expectedToken)) {
-    throw new IpcError(ErrorCode.AUTH_FAILED, message.token === undefined ? 'this server requires a token' : 'wrong token');
-  }
   const uuid = newId();
   const name = claimed ?? uuid;
   checkPeerName(name, rules.serverName);
+  checkCommandList(message.commands ?? []);
   const existing = rules.peers.get(name);
   if (!existing) return { name, uuid, session: newId() };
   // Its own earlier connection, not yet noticed dead: the session proves it is the same client.
@@ -47,18 +67,4 @@ export function admit(message: Message, policy: PeerPolicy, rules: AdmissionRule
     throw new IpcError(ErrorCode.NAME_TAKEN, `the name "${name}" is taken by a connected client`);
   }
   return { name, uuid, session: existing.session, replaces: existing };
-}
-
-/**
- * Compares a presented token with the expected one in time that depends only
- * on the expected token's length, so a guesser learns nothing from how fast
- * a wrong guess is refused.
- */
-function sameSecret(presented: string | undefined, expected: string): boolean {
-  const given = presented ?? '';
-  let difference = given.length ^ expected.length;
-  for (let i = 0; i < expected.length; i += 1) {
-    difference |= expected.charCodeAt(i) ^ given.charCodeAt(i % Math.max(given.length, 1));
-  }
-  return difference === 0;
 }

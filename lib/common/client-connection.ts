@@ -3,6 +3,7 @@ import { HandlerCalls, type ContainerFields } from './handler-calls.js';
 import type { HandlerRegistry } from './handler-registry.js';
 import { MessageKind, type HelloMessage, type Message, type RequestMessage } from './messages.js';
 import type { Port } from './port.js';
+import type { ClientTokenProof } from './token-proof.js';
 
 /** What a connection reports to the client endpoint that opened it. */
 export interface ConnectionOwner {
@@ -23,6 +24,8 @@ export interface ConnectionOwner {
 export class Connection {
   /** Handler calls for requests that came in on this connection, by the server's id for them. */
   readonly calls: HandlerCalls;
+  /** Set when the client holds a token: its nonce, and whether the server proved the token. */
+  tokenProof: ClientTokenProof | undefined;
   private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
   private notified = false;

@@ -1,4 +1,6 @@
 import { waitForPeerVia, type PeerWaitOptions } from './peer-wait.js';
+import { ClientTokenProof } from './token-proof.js';
+import { checkCommandList } from './names.js';
 import { newId } from './ids.js';
 import { backoffDelayMs, DEFAULT_RECONNECT, type ReconnectOptions } from './backoff.js';
 import type {
@@ -109,7 +111,8 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
   ) {
     this.currentName = options.name ?? newId();
     this.verbose = options.verbose ?? false;
-    this.token = options.token;
+    // An empty token is no token (it proves nothing), as on the server.
+    this.token = options.token === '' ? undefined : options.token;
     this.maxFrameSize = options.maxFrameSize;
     this.logger = options.logger ?? console;
     this.handshakeTimeoutMs = clampTimerDelayMs(options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, 'handshakeTimeoutMs');
@@ -122,7 +125,7 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
     });
     // Awaiting `ready` is optional; its rejection is also reported on the error event.
     this.ready.catch(() => undefined);
-    this.registry.addAll(handlers);
+    this.addCheckedHandlers(handlers);
   }
 
   get name(): string {
@@ -157,7 +160,7 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
   }
 
   addHandlers(handlers: ClientHandlers<C, N>): this {
-    this.registry.addAll(handlers);
+    this.addCheckedHandlers(handlers);
     this.announceCommands();
     return this;
   }
@@ -241,6 +244,15 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
     } else {
       this.logger.error(`[ipcio ${this.currentName}] ${error.code}: ${logSafe(error.message)}`);
     }
+  }
+
+  /** Refuses, locally and before adding any, handlers that would make the announced list exceed the protocol's bounds. */
+  private addCheckedHandlers(handlers: object | undefined): void {
+    if (handlers !== undefined && handlers !== null && typeof handlers === 'object') {
+      const adding = Object.entries(handlers).filter(([, handler]) => handler !== undefined).map(([command]) => command);
+      checkCommandList([...new Set([...this.registry.names(), ...adding])]);
+    }
+    this.registry.addAll(handlers);
   }
 
   private announceCommands(): void {
@@ -339,7 +351,16 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
     const connection = new Connection(port, this.registry, this.owner);
     this.state = { phase: 'handshaking', attempt, connection };
     const hello: HelloMessage = { kind: MessageKind.Hello, version: PROTOCOL_VERSION, name: this.currentName, commands: this.registry.names() };
-    if (this.token !== undefined) hello.token = this.token;
+    if (this.token !== undefined) {
+      // The token itself never crosses the wire: a nonce goes out, and each side proves the token over both nonces.
+      try {
+        connection.tokenProof = new ClientTokenProof(this.token);
+      } catch (error) {
+        this.stop(error as IpcError, true);
+        return;
+      }
+      hello.nonce = connection.tokenProof.nonce;
+    }
     if (this.session !== undefined) hello.session = this.session;
     if (this.maxFrameSize !== undefined) hello.maxFrameSize = this.maxFrameSize;
     connection.start(hello, this.handshakeTimeoutMs);
@@ -380,8 +401,27 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
     if ((state.phase !== 'handshaking' && state.phase !== 'online') || state.connection !== connection) return;
     traceMessage(this.logger, this.verbose, this.currentName, '<-', this.serverName, message);
     switch (message.kind) {
+      case MessageKind.Challenge: {
+        const proof = connection.tokenProof;
+        if (state.phase !== 'handshaking' || !proof) break;
+        proof.answer(message).then(
+          (answer) => {
+            if (this.state === state) connection.send({ kind: MessageKind.Proof, proof: answer });
+          },
+          (error: unknown) => {
+            if (this.state === state) this.stop(error instanceof IpcError ? error : new IpcError(ErrorCode.SERVER_AUTH_FAILED, String(error)), true);
+          },
+        );
+        return;
+      }
       case MessageKind.Welcome:
         if (state.phase !== 'handshaking') break;
+        try {
+          connection.tokenProof?.checkWelcome();
+        } catch (error) {
+          this.stop(error as IpcError, true);
+          return;
+        }
         connection.welcomed(message.maxFrameSize);
         this.currentName = message.name;
         this.uuid = message.uuid;

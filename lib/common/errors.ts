@@ -21,6 +21,8 @@ export const ErrorCode = {
   /** Browser mode: the page's Origin (or the Host it used) is not the server's own; never on the wire, a close code. */
   ORIGIN_REFUSED: 'ORIGIN_REFUSED',
   PROTOCOL_VERSION: 'PROTOCOL_VERSION',
+  /** The client holds a token and the server did not prove it knows it (a decoy, or a server with another or no token); found by the client, never sent. */
+  SERVER_AUTH_FAILED: 'SERVER_AUTH_FAILED',
   HANDSHAKE_TIMEOUT: 'HANDSHAKE_TIMEOUT',
   /** A newer connection of the same client reclaimed its session: this one ends, and must not reclaim back. */
   SESSION_REPLACED: 'SESSION_REPLACED',
@@ -30,6 +32,10 @@ export const ErrorCode = {
   SLOW_CONSUMER: 'SLOW_CONSUMER',
   QUEUE_FULL: 'QUEUE_FULL',
   TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
+  /** A client announced more command names than `commands.maxAnnounced`, or one longer than `commands.maxNameLength`. */
+  COMMAND_LIST_TOO_LARGE: 'COMMAND_LIST_TOO_LARGE',
+  /** A connection already has the server's `maxInFlightRequests` requests waiting; this one is answered with it. */
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
   NESTING_TOO_DEEP: 'NESTING_TOO_DEEP',
   // Requests and routing.
   NO_HANDLER: 'NO_HANDLER',

@@ -2,6 +2,7 @@ import { ErrorCode, IpcError } from './errors.js';
 import { MessageKind, type Message } from './messages.js';
 import { checkNesting } from './nesting.js';
 import { PROTOCOL } from './protocol.js';
+import { isNonce } from './token-proof.js';
 
 /** The smallest frame limit a peer may announce in its hello. */
 export const MIN_PEER_MAX_FRAME_SIZE: number = PROTOCOL.defaults.minPeerMaxFrameSize;
@@ -23,12 +24,20 @@ export function validateMessage(value: unknown): Message {
       requireNumber(m, 'version');
       optionalString(m, 'name');
       optionalString(m, 'token');
+      if (m.nonce !== undefined && !isNonce(m.nonce)) throw bad('hello: "nonce" must be 64 lowercase hex digits');
       optionalString(m, 'session');
       if (m.commands !== undefined) requireStringArray(m, 'commands');
       // Below this the server could not even send its welcome or an error frame, and would close in silence.
       if (m.maxFrameSize !== undefined && (!Number.isSafeInteger(m.maxFrameSize) || (m.maxFrameSize as number) < MIN_PEER_MAX_FRAME_SIZE)) {
         throw bad(`hello: "maxFrameSize" must be an integer of at least ${MIN_PEER_MAX_FRAME_SIZE}`);
       }
+      break;
+    case MessageKind.Challenge:
+      if (!isNonce(m.nonce)) throw bad('challenge: "nonce" must be 64 lowercase hex digits');
+      if (!isNonce(m.proof)) throw bad('challenge: "proof" must be 64 lowercase hex digits');
+      break;
+    case MessageKind.Proof:
+      if (!isNonce(m.proof)) throw bad('proof: "proof" must be 64 lowercase hex digits');
       break;
     case MessageKind.Welcome:
       requireNumber(m, 'version');

@@ -8,6 +8,10 @@ import { PROTOCOL } from './protocol.js';
 export const MessageKind = {
   /** client → server, first message on a connection. */
   Hello: 'hello',
+  /** server → client, answer to a hello when a token is required: its nonce and its proof of the token. */
+  Challenge: 'challenge',
+  /** client → server, answer to a challenge: the client's proof of the token. */
+  Proof: 'proof',
   /** server → client, answer to hello; the connection is usable after it. */
   Welcome: 'welcome',
   /** one-way command; client → server (optionally `to` another client) or server → client. */
@@ -57,12 +61,29 @@ export interface HelloMessage extends Envelope {
   kind: typeof MessageKind.Hello;
   version: number;
   name?: string;
+  /** The client's nonce (64 hex digits) when it holds a token: the server must prove the token over it. */
+  nonce?: string;
+  /** Never sent by this version: the token does not cross the wire. A hello carrying one is refused. */
   token?: string;
   /** The session id from an earlier welcome: lets a reconnecting client take its own name back. */
   session?: string;
   commands?: string[];
   /** Largest frame this client accepts; the server answers with an error rather than send more. */
   maxFrameSize?: number;
+}
+
+export interface ChallengeMessage extends Envelope {
+  kind: typeof MessageKind.Challenge;
+  /** The server's nonce (64 hex digits). */
+  nonce: string;
+  /** HMAC-SHA256(token, "ipcio-server-proof\n" + client nonce + "\n" + server nonce), 64 hex digits. */
+  proof: string;
+}
+
+export interface ProofMessage extends Envelope {
+  kind: typeof MessageKind.Proof;
+  /** HMAC-SHA256(token, "ipcio-client-proof\n" + client nonce + "\n" + server nonce), 64 hex digits. */
+  proof: string;
 }
 
 export interface WelcomeMessage extends Envelope {
@@ -141,6 +162,8 @@ export function fatalErrorMessage(error: IpcError): ErrorMessage {
 
 export type Message =
   | HelloMessage
+  | ChallengeMessage
+  | ProofMessage
   | WelcomeMessage
   | EmitMessage
   | RequestMessage

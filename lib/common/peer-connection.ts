@@ -11,6 +11,8 @@ import type { Port } from './port.js';
 /** What a connection needs from the server that owns it. */
 export interface PeerConnectionHost {
   readonly requestTimeoutMs: number;
+  /** Requests this peer may have waiting at the server at once (handler calls plus requests sent through). */
+  readonly maxInFlightRequests: number;
   readonly registry: HandlerRegistry;
   /** Reports a failure that concerns this peer only (the server keeps serving the others). */
   reportError(error: IpcError): void;
@@ -90,12 +92,28 @@ export class PeerConnection implements Peer {
     return undefined;
   }
 
-  /** Sends a response; when the result itself cannot be sent (too large), the requester gets that error instead. */
+  /**
+   * Sends a response. When it cannot be sent (a result or an error's `data` too large for the requester's
+   * frame limit, or unencodable), the requester gets that failure as its answer instead: never silence.
+   */
   respond(response: ResponseMessage): void {
     const failure = this.send(response);
-    if (failure && failure.code !== ErrorCode.CLOSED && response.error === undefined) {
-      this.send({ kind: MessageKind.Response, id: response.id, error: failure.toWire() });
-    }
+    if (!failure || failure.code === ErrorCode.CLOSED) return;
+    const what = response.error === undefined ? 'the result' : `the error ${response.error.code}`;
+    // Without `data`, and with a message of our own: this one always fits (the smallest frame limit is 1024 bytes).
+    this.send({ kind: MessageKind.Response, id: response.id, error: { code: failure.code, message: `${what} could not be sent: ${failure.message}`.slice(0, 500) } });
+  }
+
+  /** True when this peer already has as many requests waiting at the server as it may: the next is refused. */
+  atRequestLimit(): boolean {
+    return this.calls.size + this.sentThrough.size >= this.host.maxInFlightRequests;
+  }
+
+  tooManyRequests(): IpcError {
+    return new IpcError(
+      ErrorCode.TOO_MANY_REQUESTS,
+      `"${this.name}" already has ${this.host.maxInFlightRequests} requests waiting at the server; wait for answers before sending more`,
+    );
   }
 
   /** True when this peer still awaits an answer under `id` (reusing it now is a protocol error). */

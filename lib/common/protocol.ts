@@ -10,9 +10,12 @@ export const PROTOCOL = {
    * Codes after which retrying cannot succeed: a client that gets one of them in a fatal `error`
    * without a `retry` field stops (servers always send `retry`; this is its default per code).
    */
-  stopCodes: ['NAME_TAKEN', 'AUTH_FAILED', 'PROTOCOL_VERSION', 'BAD_MESSAGE', 'SESSION_REPLACED', 'UNSAFE_SOCKET_DIR', 'SOCKET_PATH_TOO_LONG', 'NOT_ATTACHED', 'ORIGIN_REFUSED'],
+  stopCodes: ['NAME_TAKEN', 'AUTH_FAILED', 'PROTOCOL_VERSION', 'BAD_MESSAGE', 'SESSION_REPLACED', 'UNSAFE_SOCKET_DIR', 'SOCKET_PATH_TOO_LONG', 'NOT_ATTACHED', 'ORIGIN_REFUSED', 'COMMAND_LIST_TOO_LARGE', 'SERVER_AUTH_FAILED'],
   names: {
-    /** Peer names: 1 to maxLength UTF-16 code units, no control characters (U+0000-U+001F, U+007F). */
+    /**
+     * Peer names: 1 to maxLength UTF-16 code units, in Unicode NFC, with no character of general
+     * category Cc, Cf, Cs, Co, Cn, Zl, Zp, nor Zs other than U+0020 (lib/common/names.ts, PROTOCOL.md).
+     */
     maxLength: 128,
     /** A client may not take the server's own name (by default "server"). */
     defaultServerName: 'server',
@@ -22,6 +25,9 @@ export const PROTOCOL = {
     reserved: ['handshake', 'discover', 'broadcast', 'emit', 'delivery', 'error'],
     /** Prefix of ipcio's own built-in commands (`ipcio:discover`); handlers may not use it. */
     internalPrefix: 'ipcio:',
+    /** A client announces (in `hello` or `commands`) at most maxAnnounced names, each of 1 to maxNameLength UTF-16 code units. */
+    maxAnnounced: 1024,
+    maxNameLength: 128,
   },
   domains: {
     /** Letters, digits, '.', '_' and '-', 1 to 64 characters. */
@@ -43,5 +49,10 @@ export const PROTOCOL = {
     queueBytes: 67108864,
     maxFrameSize: 67108864,
     minPeerMaxFrameSize: 1024,
+    /**
+     * Requests one connection may have waiting at the server at once (server handlers running for it,
+     * and requests it sent to other peers through the server); one more is answered TOO_MANY_REQUESTS.
+     */
+    maxInFlightRequests: 4096,
   },
 } as const;

@@ -17,6 +17,7 @@ import { HandlerCalls, type ContainerFields } from './handler-calls.js';
 import { PeerConnection, type PeerConnectionHost } from './peer-connection.js';
 import { PROTOCOL } from './protocol.js';
 import { HandlerRegistry } from './handler-registry.js';
+import { checkCommandList } from './names.js';
 import { logSafe } from './log-text.js';
 import { clampTimerDelayMs } from './long-timer.js';
 import { traceMessage, type Logger } from './logger.js';
@@ -30,7 +31,8 @@ import {
   type ResponseMessage,
   fatalErrorMessage,
 } from './messages.js';
-import { admit, type Admission } from './admission.js';
+import { admit, tokenRequired, type Admission, type AdmissionRules } from './admission.js';
+import { handshakeProofs, newNonce, sameSecret } from './token-proof.js';
 import { newId } from './ids.js';
 import type { PeerPolicy } from './peer.js';
 import type { Port } from './port.js';
@@ -45,6 +47,8 @@ export interface ServerCoreOptions<C extends Contract = AnyContract> {
   maxFrameSize?: number;
   requestTimeoutMs?: number;
   handshakeTimeoutMs?: number;
+  /** Requests one connection may have waiting at once, to server handlers and through to other peers (default 4096). */
+  maxInFlightRequests?: number;
   logger?: Logger;
 }
 
@@ -102,12 +106,14 @@ export class ServerCore<C extends Contract = AnyContract> {
   constructor(options: ServerCoreOptions<C> = {}, handlers?: NoInfer<ServerHandlers<C>>) {
     this.name = options.name ?? 'server';
     this.verbose = options.verbose ?? false;
-    this.token = options.token;
+    // An empty token is no token: it proves nothing.
+    this.token = options.token === '' ? undefined : options.token;
     this.maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
     this.handshakeTimeoutMs = clampTimerDelayMs(options.handshakeTimeoutMs ?? PROTOCOL.defaults.handshakeTimeoutMs, 'handshakeTimeoutMs');
     this.logger = options.logger ?? console;
     this.host = {
       requestTimeoutMs: options.requestTimeoutMs ?? PROTOCOL.defaults.requestTimeoutMs,
+      maxInFlightRequests: checkInFlightLimit(options.maxInFlightRequests ?? PROTOCOL.defaults.maxInFlightRequests),
       registry: this.registry,
       reportError: (error) => this.reportError(error),
       traceSent: (peer, message) => traceMessage(this.logger, this.verbose, this.name, '->', peer.name, message),
@@ -156,7 +162,8 @@ export class ServerCore<C extends Contract = AnyContract> {
   }
 
   discover(): Discovery {
-    const peers: Record<string, string[]> = {};
+    // No prototype: a client named "__proto__" (or "constructor") is a key like any other.
+    const peers = Object.create(null) as Record<string, string[]>;
     for (const peer of this.peers.values()) peers[peer.name] = [...peer.commands];
     return { clients: this.clients(), commands: this.registry.names(), peers };
   }
@@ -211,10 +218,23 @@ export class ServerCore<C extends Contract = AnyContract> {
     this.connecting.add(port);
     let peer: PeerConnection | undefined;
     let refused = false;
+    let closed = false;
+    // Set while a hello waits for its proof of the token; `expected` once the challenge went out.
+    let proving: { hello: HelloMessage; expected?: string } | undefined;
     const timer = setTimeout(() => {
       refused = true;
-      this.refuse(port, new IpcError(ErrorCode.HANDSHAKE_TIMEOUT, `no hello within ${this.handshakeTimeoutMs} ms`));
+      this.refuse(port, new IpcError(ErrorCode.HANDSHAKE_TIMEOUT, `no ${proving ? 'proof' : 'hello'} within ${this.handshakeTimeoutMs} ms`));
     }, this.handshakeTimeoutMs);
+    const refuse = (error: IpcError): void => {
+      refused = true;
+      clearTimeout(timer);
+      this.refuse(port, error);
+    };
+    const welcome = (hello: Message): void => {
+      clearTimeout(timer);
+      peer = this.handshake(port, policy, hello);
+      if (!peer) refused = true;
+    };
     port.attach({
       onMessage: (message) => {
         if (peer) {
@@ -222,11 +242,32 @@ export class ServerCore<C extends Contract = AnyContract> {
           return;
         }
         if (refused) return; // a refused port may still deliver what was already on its way
-        clearTimeout(timer);
-        peer = this.handshake(port, policy, message);
-        if (!peer) refused = true;
+        if (proving) {
+          if (message.kind !== MessageKind.Proof || proving.expected === undefined) refuse(new IpcError(ErrorCode.BAD_MESSAGE, `expected proof after the challenge, got ${message.kind}`));
+          else if (!sameSecret(message.proof, proving.expected)) refuse(new IpcError(ErrorCode.AUTH_FAILED, 'wrong token'));
+          else welcome(proving.hello);
+          return;
+        }
+        let token: string | undefined;
+        try {
+          token = tokenRequired(message, policy, this.admissionRules());
+        } catch (error) {
+          traceMessage(this.logger, this.verbose, this.name, '<-', '(connecting)', message);
+          refuse(error as IpcError);
+          return;
+        }
+        if (token === undefined) {
+          welcome(message);
+          return;
+        }
+        const state: { hello: HelloMessage; expected?: string } = { hello: message as HelloMessage };
+        proving = state;
+        this.challenge(port, token, state.hello, (expected) => {
+          if (!closed && !refused) state.expected = expected;
+        }, refuse);
       },
       onClose: (reason) => {
+        closed = true;
         clearTimeout(timer);
         this.connecting.delete(port);
         if (peer) this.onPeerGone(peer, reason);
@@ -252,11 +293,31 @@ export class ServerCore<C extends Contract = AnyContract> {
     else this.logger.error(`[ipcio ${this.name}] ${error.code}: ${logSafe(error.message)}`);
   }
 
+  private admissionRules(): AdmissionRules {
+    return { serverName: this.name, token: this.token, nameTokens: this.nameTokens, peers: this.peers };
+  }
+
+  /** Sends the challenge: a fresh nonce and the server's proof of `token`; `ready` gets the proof the client must send back. */
+  private challenge(port: Port, token: string, hello: HelloMessage, ready: (expected: string) => void, refuse: (error: IpcError) => void): void {
+    const nonce = newNonce();
+    handshakeProofs(token, hello.nonce as string, nonce).then(
+      (proofs) => {
+        ready(proofs.client);
+        try {
+          port.send({ kind: MessageKind.Challenge, nonce, proof: proofs.server });
+        } catch {
+          // The port closed meanwhile; its onClose cleans up.
+        }
+      },
+      (error: unknown) => refuse(error instanceof IpcError ? error : new IpcError(ErrorCode.AUTH_FAILED, `cannot compute the challenge: ${String(error)}`)),
+    );
+  }
+
   private handshake(port: Port, policy: PeerPolicy, message: Message): PeerConnection | undefined {
     traceMessage(this.logger, this.verbose, this.name, '<-', '(connecting)', message);
     let admission: Admission;
     try {
-      admission = admit(message, policy, { serverName: this.name, token: this.token, nameTokens: this.nameTokens, peers: this.peers });
+      admission = admit(message, policy, this.admissionRules());
     } catch (error) {
       this.refuse(port, error as IpcError);
       return undefined;
@@ -270,7 +331,8 @@ export class ServerCore<C extends Contract = AnyContract> {
       this.refuse(replaced.port, reason);
     }
     const hello = message as HelloMessage;
-    if (hello.maxFrameSize !== undefined) port.maxOutgoingFrameSize = hello.maxFrameSize;
+    // A client that announces no limit has the default one (64 MiB): a larger answer becomes an error response.
+    port.maxOutgoingFrameSize = hello.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
     const peer = new PeerConnection({ name, uuid, session }, port, policy, hello.commands ?? [], this.host);
     this.connecting.delete(port);
     this.peers.set(name, peer);
@@ -309,6 +371,11 @@ export class ServerCore<C extends Contract = AnyContract> {
           peer.send({ kind: MessageKind.Error, error: new IpcError(ErrorCode.BAD_MESSAGE, `request id ${message.id} is still outstanding; it was ignored`).toWire() });
           return;
         }
+        // Discovery and monitoring are answered at once and hold nothing: allowed at the limit too.
+        if (message.kind === MessageKind.Request && !answeredAtOnce(message.cmd) && peer.atRequestLimit()) {
+          this.answerError(peer, message, peer.tooManyRequests());
+          return;
+        }
         if (!this.allowed(peer, message)) return;
         if (message.kind === MessageKind.Broadcast) this.relayBroadcast(peer, message.cmd, message.data);
         else if (message.to === undefined || message.to === this.name) this.handleForServer(peer, message);
@@ -321,7 +388,13 @@ export class ServerCore<C extends Contract = AnyContract> {
         peer.cancel(message.id);
         return;
       case MessageKind.Commands:
-        peer.commands = message.commands;
+        // Over the bounds: the peer learns why, keeps its connection, and its earlier list stays.
+        try {
+          checkCommandList(message.commands);
+          peer.commands = message.commands;
+        } catch (error) {
+          peer.send({ kind: MessageKind.Error, error: (error as IpcError).toWire() });
+        }
         return;
       case MessageKind.Error:
         this.reportError(new IpcError(ErrorCode.BAD_MESSAGE, `client "${peer.name}" reported ${message.error.code}: ${message.error.message}`));
@@ -358,7 +431,8 @@ export class ServerCore<C extends Contract = AnyContract> {
       return;
     }
     if (message.cmd === DISCOVER_COMMAND) {
-      peer.send({ kind: MessageKind.Response, id: message.id, data: this.discover() });
+      // respond(): an answer too large for the requester's frame limit comes back as that error, not silence.
+      peer.respond({ kind: MessageKind.Response, id: message.id, data: this.discover() });
       return;
     }
     if (message.cmd === MONITOR_COMMAND) {
@@ -421,6 +495,15 @@ export class ServerCore<C extends Contract = AnyContract> {
 
 function peerInfo(peer: PeerConnection): PeerInfo {
   return { name: peer.name, uuid: peer.uuid, kind: peer.policy.kind ?? 'socket' };
+}
+
+function answeredAtOnce(command: string): boolean {
+  return command === DISCOVER_COMMAND || command === MONITOR_COMMAND;
+}
+
+function checkInFlightLimit(limit: number): number {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new IpcError(ErrorCode.INVALID_ARGUMENT, `maxInFlightRequests must be a positive integer, got ${limit}`);
+  return limit;
 }
 
 function noSuchClient(name: string): IpcError {

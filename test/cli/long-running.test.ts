@@ -51,10 +51,10 @@ describe('ipcio serve, listen and monitor', () => {
     expect((await cli('discover')).code).toBe(0);
   });
 
-  it('serve requires its token: a wrong one exits 2', async () => {
+  it('serve requires its token: a wrong one exits 2 (the server cannot prove our token: SERVER_AUTH_FAILED)', async () => {
     const { code, stderr } = await runCli(['discover', '--domain', 'clitest'], { env: { XDG_RUNTIME_DIR: runtimeDir, IPCIO_TOKEN: 'wrong' } });
     expect(code).toBe(2);
-    expect(stderr).toMatch(/^AUTH_FAILED: /);
+    expect(stderr).toMatch(/^SERVER_AUTH_FAILED: /);
   });
 
   it('listen prints each arriving emit, request and broadcast as a JSON line, answering requests with null', async () => {

@@ -142,10 +142,10 @@ describe('ipcio one-shot commands', () => {
     expect(stderr).toMatch(/^NO_SUCH_CLIENT: no client named "ghost"/);
   });
 
-  it('exits 2 with AUTH_FAILED for a wrong or missing token', async () => {
+  it('exits 2 with SERVER_AUTH_FAILED for a wrong token (the server cannot prove it) and AUTH_FAILED for a missing one', async () => {
     const wrong = await runCli(['discover', '--socket', socket.socketPath, '--token', 'guess']);
     expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toMatch(/^AUTH_FAILED: /);
+    expect(wrong.stderr).toMatch(/^SERVER_AUTH_FAILED: /);
     const missing = await runCli(['discover', '--socket', socket.socketPath]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^AUTH_FAILED: /);

@@ -39,8 +39,7 @@ describe('limits against misbehaving peers, over a real socket', () => {
 
   async function welcomed(name: string): Promise<RawPeer> {
     const peer = await RawPeer.connect(socket.socketPath);
-    peer.send({ kind: 'hello', version: 1, name, token: 'sesame' });
-    await peer.waitFor('welcome');
+    await peer.join(name, 'sesame');
     return peer;
   }
 
@@ -80,14 +79,14 @@ describe('limits against misbehaving peers, over a real socket', () => {
     await stillServing();
   });
 
-  it('refuses a missing or wrong token with AUTH_FAILED before any handler runs', async () => {
+  it('refuses a missing token with AUTH_FAILED (a wrong one: the client stops with SERVER_AUTH_FAILED) before any handler runs', async () => {
     const handled: string[] = [];
     server.addHandlers({ secret: ({ client_name }) => void handled.push(client_name) });
-    for (const token of [undefined, 'wrong']) {
+    for (const [token, code] of [[undefined, 'AUTH_FAILED'], ['wrong', 'SERVER_AUTH_FAILED']] as const) {
       const client = new IpcClient({ socketPath: socket.socketPath, name: `intruder-${token}`, token, logger: quiet, reconnect: false });
       client.emit('secret');
       client.connect();
-      await expect(client.ready).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+      await expect(client.ready).rejects.toMatchObject({ code });
       await client.close();
     }
     // A raw peer that skips the hello and sends a command is refused too.
@@ -101,7 +100,7 @@ describe('limits against misbehaving peers, over a real socket', () => {
 
   it('refuses an unsupported protocol version with PROTOCOL_VERSION', async () => {
     const raw = await RawPeer.connect(socket.socketPath);
-    raw.send({ kind: 'hello', version: 99, name: 'future', token: 'sesame' });
+    raw.send({ kind: 'hello', version: 99, name: 'future', nonce: 'ab'.repeat(32) });
     expect(await raw.waitFor('error')).toMatchObject({ error: { code: 'PROTOCOL_VERSION' }, fatal: true });
     await raw.waitClosed();
   });

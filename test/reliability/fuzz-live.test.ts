@@ -36,7 +36,7 @@ interface Outcome {
 
 /** The message sent after the input: a request after the welcome, a hello before it. */
 function probeFor(stage: Input['stage'], name: string): Message {
-  return stage === 'post' ? { kind: 'request', id: PROBE_ID, cmd: 'ipcio:discover' } : { kind: 'hello', version: 1, name, token: TOKEN };
+  return stage === 'post' ? { kind: 'request', id: PROBE_ID, cmd: 'ipcio:discover' } : { kind: 'hello', version: 1, name };
 }
 
 describe('fuzzing a live server over a real socket', () => {
@@ -51,8 +51,8 @@ describe('fuzzing a live server over a real socket', () => {
 
   beforeAll(async () => {
     socket = tempSocket();
-    server = await startServer({ socketPath: socket.socketPath, token: TOKEN, maxFrameSize: MAX_FRAME, handshakeTimeoutMs: 1_000 });
-    bystanders = Child.start('rel-clients.mjs', { socketPath: socket.socketPath, prefix: 'by', count: 2, token: TOKEN }, { label: 'bystanders' });
+    server = await startServer({ socketPath: socket.socketPath, maxFrameSize: MAX_FRAME, handshakeTimeoutMs: 1_000 });
+    bystanders = Child.start('rel-clients.mjs', { socketPath: socket.socketPath, prefix: 'by', count: 2 }, { label: 'bystanders' });
     await bystanders.call('connect');
     baseline = await server.call<ServerMemory>('resetHwm');
     await bystanders.call('startStream', 5, 20);
@@ -77,7 +77,7 @@ describe('fuzzing a live server over a real socket', () => {
     const peer = await RawPeer.connect(socket.socketPath);
     try {
       if (input.stage === 'post') {
-        peer.send({ kind: 'hello', version: 1, name, token: TOKEN });
+        peer.send({ kind: 'hello', version: 1, name });
         await peer.waitFor('welcome');
         peer.received.length = 0;
       }
@@ -147,25 +147,27 @@ describe('fuzzing a live server over a real socket', () => {
       { label: 'json length past the frame', stage: 'post', bytes: headerOnly(10, 7) },
       { label: 'frame just under the limit', stage: 'post', bytes: emit(text(MAX_FRAME - 200)) },
       { label: 'frame one byte over the limit', stage: 'post', bytes: headerOnly(MAX_FRAME + 1, 10) },
-      { label: 'hello over 256 KiB', stage: 'pre', bytes: frameBytes({ kind: 'hello', version: 1, name: 'big', token: TOKEN, commands: [text(300 * 1024)] }) },
+      { label: 'hello over 256 KiB', stage: 'pre', bytes: frameBytes({ kind: 'hello', version: 1, name: 'big', commands: [text(300 * 1024)] }) },
       { label: 'deep array to the server', stage: 'post', bytes: rawJsonFrame(`{"kind":"request","id":1,"cmd":"echo","data":${nested(100_000, 'array')}}`) },
       { label: 'deep object broadcast', stage: 'post', bytes: rawJsonFrame(`{"kind":"broadcast","cmd":"deep","data":${nested(50_000, 'object')}}`) },
       { label: 'deep request to a client', stage: 'post', bytes: rawJsonFrame(`{"kind":"request","id":2,"cmd":"echo","to":"by-0","data":${nested(100_000, 'array')}}`) },
       { label: 'deep emit to a client', stage: 'post', bytes: rawJsonFrame(`{"kind":"emit","cmd":"echo","to":"by-1","data":${nested(100_000, 'array')}}`) },
-      { label: 'deep hello', stage: 'pre', bytes: rawJsonFrame(`{"kind":"hello","version":1,"token":"${TOKEN}","commands":${nested(50_000, 'array')}}`) },
-      { label: 'huge string in a hello name', stage: 'pre', bytes: frameBytes({ kind: 'hello', version: 1, name: text(200 * 1024), token: TOKEN }) },
+      { label: 'deep hello', stage: 'pre', bytes: rawJsonFrame(`{"kind":"hello","version":1,"commands":${nested(50_000, 'array')}}`) },
+      { label: 'huge string in a hello name', stage: 'pre', bytes: frameBytes({ kind: 'hello', version: 1, name: text(200 * 1024) }) },
       ...invalidUtf8.map((sequence, i): Input => ({
         label: `invalid UTF-8 #${i}`,
         stage: i % 2 === 0 ? 'post' : 'pre',
         bytes: rawJsonFrame(concat([new TextEncoder().encode('{"kind":"emit","cmd":"t","data":"'), Uint8Array.from(sequence), new TextEncoder().encode('"}')])),
       })),
       ...prototypeKeyFrames.map((bytes, i): Input => ({ label: `prototype keys #${i}`, stage: 'post', bytes })),
-      { label: 'prototype keys in a hello', stage: 'pre', bytes: rawJsonFrame(`{"kind":"hello","version":1,"token":"${TOKEN}","__proto__":{"name":"by-0"},"name":"proto"}`) },
-      { label: 'hello claiming a bystander name', stage: 'pre', bytes: frameBytes({ kind: 'hello', version: 1, name: 'by-0', token: TOKEN }) },
-      { label: 'hello with no token', stage: 'pre', bytes: frameBytes({ kind: 'hello', version: 1, name: 'tokenless' }) },
-      { label: 'hello, version 2', stage: 'pre', bytes: frameBytes({ kind: 'hello', version: 2, name: 'future', token: TOKEN }) },
-      ...[0, 1, 100, -1].map((max): Input => ({ label: `hello with maxFrameSize ${max}`, stage: 'pre', bytes: frameBytes({ kind: 'hello', version: 1, name: `small-${max}`, token: TOKEN, maxFrameSize: max }) })),
-      { label: 'a second hello after the welcome', stage: 'post', bytes: frameBytes({ kind: 'hello', version: 1, name: 'again', token: TOKEN }) },
+      { label: 'prototype keys in a hello', stage: 'pre', bytes: rawJsonFrame(`{"kind":"hello","version":1,"__proto__":{"name":"by-0"},"name":"proto"}`) },
+      { label: 'hello claiming a bystander name', stage: 'pre', bytes: frameBytes({ kind: 'hello', version: 1, name: 'by-0' }) },
+      { label: 'hello carrying a token (never accepted on the wire)', stage: 'pre', bytes: frameBytes({ kind: 'hello', version: 1, name: 'raw-token', token: TOKEN }) },
+      { label: 'hello with a bad nonce', stage: 'pre', bytes: frameBytes({ kind: 'hello', version: 1, name: 'bad-nonce', nonce: 'xyz' }) },
+      { label: 'a proof before any challenge', stage: 'pre', bytes: frameBytes({ kind: 'proof', proof: 'ab'.repeat(32) }) },
+      { label: 'hello, version 2', stage: 'pre', bytes: frameBytes({ kind: 'hello', version: 2, name: 'future' }) },
+      ...[0, 1, 100, -1].map((max): Input => ({ label: `hello with maxFrameSize ${max}`, stage: 'pre', bytes: frameBytes({ kind: 'hello', version: 1, name: `small-${max}`, maxFrameSize: max }) })),
+      { label: 'a second hello after the welcome', stage: 'post', bytes: frameBytes({ kind: 'hello', version: 1, name: 'again' }) },
       { label: 'a welcome from a client', stage: 'post', bytes: frameBytes({ kind: 'welcome', version: 1, name: 'n', uuid: 'u', session: 's', serverName: 'x', maxFrameSize: 1 }) },
       { label: 'an emit before the hello', stage: 'pre', bytes: emit(1) },
       { label: 'binary data under constructor, by hand', stage: 'post', bytes: rawJsonFrame('{"kind":"emit","cmd":"x","data":{"constructor":null},"bin":[{"path":["data","constructor"],"length":1}]}', [Uint8Array.of(1)]) },
@@ -174,7 +176,7 @@ describe('fuzzing a live server over a real socket', () => {
     // Nested deeper than the protocol's limit (and than V8's JSON.stringify could re-encode): refused on arrival, never relayed.
     for (const [label, head] of [['a request', '{"kind":"request","id":3,'], ['an emit', '{"kind":"emit",']] as const) {
       const peer = await RawPeer.connect(socket.socketPath);
-      peer.send({ kind: 'hello', version: 1, name: `deep-${label.length}`, token: TOKEN });
+      peer.send({ kind: 'hello', version: 1, name: `deep-${label.length}` });
       await peer.waitFor('welcome');
       peer.writeBytes(rawJsonFrame(`${head}"cmd":"echo","to":"by-0","data":${nested(100_000, 'array')}}`));
       const answer = await peer.waitFor('error');

@@ -1,4 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -277,7 +278,7 @@ describe('security', () => {
     reportFigures('security/concurrent start on a stale socket', { rounds, serversStarted: rounds * 3, ...tally });
   }, scale(30_000, 600_000));
 
-  it('wrong and missing tokens: AUTH_FAILED before any handler runs, no retry, the name stays free; a guessing flood changes nothing', async () => {
+  it('wrong and missing tokens: SERVER_AUTH_FAILED / AUTH_FAILED before any handler runs, no retry, the name stays free; a flood of wrong proofs changes nothing', async () => {
     const dir = mkdtempSync('/tmp/ipcio-t-');
     const socketPath = join(dir, 's.sock');
     try {
@@ -294,9 +295,12 @@ describe('security', () => {
         await new Promise((resolve) => setTimeout(resolve, 60)); // a retry would have happened by now
         await client.close();
       }
-      expect(codes).toEqual(Array(wrong.length + 1).fill('AUTH_FAILED'));
+      // No token (an empty one is none): the server refuses the hello. A wrong one, even the token plus a
+      // trailing NUL (the same HMAC key were the token used as the key unhashed): the server's proof does
+      // not match it, and the client stops before sending anything more.
+      expect(codes).toEqual(['AUTH_FAILED', 'AUTH_FAILED', ...Array(wrong.length - 1).fill('SERVER_AUTH_FAILED')]);
       let stats = await server.call<ServerStats>('stats');
-      expect(stats.errors.AUTH_FAILED).toBe(wrong.length + 1); // one attempt each: a refused client does not retry
+      expect(stats.errors.AUTH_FAILED).toBe(2); // one attempt each: a refused client does not retry
       expect(stats.streams['target-name']).toBeUndefined();
       // A guessing flood: raw hellos with random tokens, 1,000 of them, 50 at a time.
       const guesses = scale(1_000, 10_000);
@@ -306,7 +310,10 @@ describe('security', () => {
         await Promise.all(
           Array.from({ length: 50 }, async (_, j) => {
             const peer = await RawPeer.connect(socketPath);
-            peer.send({ kind: 'hello', version: 1, name: `guess-${i + j}`, token: Math.random().toString(36).slice(2) });
+            // The token never crosses the wire: a guesser gets a challenge and answers it with a guessed proof.
+            peer.send({ kind: 'hello', version: 1, name: `guess-${i + j}`, nonce: randomBytes(32).toString('hex') });
+            await peer.waitFor('challenge');
+            peer.send({ kind: 'proof', proof: randomBytes(32).toString('hex') });
             const error = await peer.waitFor('error');
             await peer.waitClosed();
             if (error.error.code === 'AUTH_FAILED' && error.fatal) refused += 1;

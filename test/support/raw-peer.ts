@@ -1,6 +1,7 @@
 import { createConnection, type Socket } from 'node:net';
 import { encodeFrame, FrameDecoder } from '../../lib/common/frame-codec.js';
 import type { Message } from '../../lib/common/messages.js';
+import { ClientTokenProof } from '../../lib/common/token-proof.js';
 
 /**
  * A bare socket speaking frames by hand: for tests that must misbehave
@@ -30,6 +31,18 @@ export class RawPeer {
       const socket = createConnection(path, () => resolve(new RawPeer(socket)));
       socket.once('error', reject);
     });
+  }
+
+  /**
+   * Says hello and, when the server challenges, proves `token` the way a client must (PROTOCOL.md,
+   * Handshake). Resolves with the welcome; throws with what came instead.
+   */
+  async join(name: string, token: string, fields: Partial<Extract<Message, { kind: 'hello' }>> = {}): Promise<Extract<Message, { kind: 'welcome' }>> {
+    const proof = new ClientTokenProof(token);
+    this.send({ kind: 'hello', version: 1, name, nonce: proof.nonce, ...fields });
+    const challenge = await this.waitFor('challenge');
+    this.send({ kind: 'proof', proof: await proof.answer(challenge) });
+    return this.waitFor('welcome');
   }
 
   send(message: Message): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { admit, type AdmissionRules } from '../../lib/common/admission.js';
+import { admit, tokenRequired, type AdmissionRules } from '../../lib/common/admission.js';
 import { ErrorCode, IpcError } from '../../lib/common/errors.js';
 import { MessageKind, type Message } from '../../lib/common/messages.js';
 import type { Peer } from '../../lib/common/peer.js';
@@ -28,13 +28,16 @@ describe('admission', () => {
     expect(refusal(() => admit(hello({ version: 2 }), {}, rules()))).toBe(ErrorCode.PROTOCOL_VERSION);
   });
 
-  it('checks the server token, a reserved name own token instead, and nothing for a trusted port', () => {
+  it('asks for the server token, a reserved name own token instead, and nothing for a trusted port; a hello carrying a token is refused', () => {
     const r = rules({ token: 'server-token', nameTokens: new Map([['helper', 'helper-token']]) });
-    expect(refusal(() => admit(hello({ name: 'a' }), {}, r))).toBe(ErrorCode.AUTH_FAILED);
-    expect(refusal(() => admit(hello({ name: 'a', token: 'server-token' }), {}, r))).toBe('admitted');
-    expect(refusal(() => admit(hello({ name: 'helper', token: 'server-token' }), {}, r))).toBe(ErrorCode.AUTH_FAILED);
-    expect(refusal(() => admit(hello({ name: 'helper', token: 'helper-token' }), {}, r))).toBe('admitted');
-    expect(refusal(() => admit(hello({ name: 'w' }), { trusted: true }, r))).toBe('admitted');
+    const nonce = 'ab'.repeat(32);
+    expect(refusal(() => tokenRequired(hello({ name: 'a' }), {}, r))).toBe(ErrorCode.AUTH_FAILED);
+    expect(tokenRequired(hello({ name: 'a', nonce }), {}, r)).toBe('server-token');
+    expect(tokenRequired(hello({ name: 'helper', nonce }), {}, r)).toBe('helper-token');
+    expect(tokenRequired(hello({ name: 'w' }), { trusted: true }, r)).toBeUndefined();
+    expect(tokenRequired(hello({ name: 'a' }), {}, rules())).toBeUndefined();
+    expect(refusal(() => tokenRequired(hello({ name: 'a', nonce, token: 'server-token' }), {}, r))).toBe(ErrorCode.AUTH_FAILED);
+    expect(refusal(() => tokenRequired(hello({ name: 'a', token: 'x' }), {}, rules()))).toBe(ErrorCode.AUTH_FAILED);
   });
 
   it('applies the name rules: 1 to 128 characters, no control characters, not the server name', () => {

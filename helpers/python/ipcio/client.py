@@ -30,6 +30,8 @@ from .frames import DEFAULT_MAX_FRAME_SIZE, FrameDecoder, encode_frame
 from .handlers import Call, HandlerRegistry, error_from_exception
 from .lifeline import watch_parent_lifeline
 from .messages import PROTOCOL_VERSION, validate
+from .names import peer_name_problem
+from .token_proof import ClientTokenProof
 from .paths import check_path_length, check_socket_dir, default_socket_path, validate_domain
 
 log = logging.getLogger("ipcio")
@@ -81,7 +83,11 @@ class Client:
                  request_timeout=30.0, max_frame_size=None, handler_threads=8, on_error=None):
         validate_domain(domain)
         self._requested_name = name if name is not None else (os.environ.get("IPCIO_NAME") or None)
-        self._token = token if token is not None else (os.environ.get("IPCIO_TOKEN") or None)
+        if self._requested_name is not None:
+            problem = peer_name_problem(self._requested_name)
+            if problem is not None:
+                raise IpcError(E.INVALID_ARGUMENT, f"{self._requested_name!r} cannot be a client name: {problem}")
+        self._token = (token if token is not None else os.environ.get("IPCIO_TOKEN")) or None  # empty: no token
         if socket_path is None:
             socket_path = os.environ.get("IPCIO_SOCKET") or None
         if socket_path is None:
@@ -108,6 +114,7 @@ class Client:
         self._queue = deque()  # (frame, _Pending or None) sent after the next welcome
         self._queue_bytes = 0  # frame bytes in _queue, bounded by QUEUE_BYTES
         self._hello_commands = None
+        self._token_proof = None  # this connection attempt's nonce and check of the server's proof
         self._end_error = None  # set once the client stops for good; sends raise it
 
         self._plock = threading.Lock()
@@ -439,7 +446,9 @@ class Client:
         hello = {"kind": "hello", "version": PROTOCOL_VERSION, "commands": self._handlers.names()}
         name = self._welcome["name"] if self._welcome else self._requested_name
         # maxFrameSize: so the server answers FRAME_TOO_LARGE rather than send what we would refuse.
-        optional = (("name", name), ("token", self._token), ("session", self.session),
+        # The token never crosses the wire: a nonce goes out, and each side proves the token over both nonces.
+        self._token_proof = ClientTokenProof(self._token) if self._token is not None else None
+        optional = (("name", name), ("nonce", self._token_proof and self._token_proof.nonce), ("session", self.session),
                     ("maxFrameSize", self._max_frame_size))
         for key, value in optional:
             if value is not None:
@@ -461,8 +470,23 @@ class Client:
             if message.get("fatal"):
                 raise _EndConnection(error)
             return False
+        if kind == "challenge" and self._token_proof is not None:
+            try:
+                proof = self._token_proof.answer(message)
+            except IpcError as error:  # not our server: stop for good, send nothing more
+                self._refusal = error
+                raise _EndConnection(error) from None
+            with self._wlock:
+                sock.sendall(encode_frame({"kind": "proof", "proof": proof}))
+            return False
         if kind != "welcome":
             raise IpcError(E.BAD_MESSAGE, f"{kind!r} message before the welcome")
+        if self._token_proof is not None:
+            try:
+                self._token_proof.check_welcome()
+            except IpcError as error:
+                self._refusal = error
+                raise _EndConnection(error) from None
         if message["version"] != PROTOCOL_VERSION:
             self._refusal = IpcError(E.PROTOCOL_VERSION, f"server speaks version {message['version']}")
             raise _EndConnection(self._refusal)

@@ -3,7 +3,7 @@
 A message missing a field its `kind` requires is BAD_MESSAGE and ends the
 connection, and so does a kind version 1 does not define (PROTOCOL.md:
 "a peer receiving an unknown kind treats it as BAD_MESSAGE"). Kinds the
-protocol defines but a server never sends (hello, commands) are left to the
+protocol defines but a server never sends (hello, proof, commands) are left to the
 caller, which ignores them.
 """
 
@@ -11,7 +11,7 @@ from . import protocol
 from .errors import BAD_MESSAGE, IpcError
 
 PROTOCOL_VERSION = protocol.VERSION
-KINDS = frozenset({"hello", "welcome", "emit", "request", "response", "cancel", "broadcast", "commands", "error"})
+KINDS = frozenset({"hello", "challenge", "proof", "welcome", "emit", "request", "response", "cancel", "broadcast", "commands", "error"})
 
 
 def _is_int(value):
@@ -28,7 +28,15 @@ def _is_error(value):
 
 
 # kind -> {field: predicate}; every listed field is required.
+_HEX64 = frozenset("0123456789abcdef")
+
+
+def _is_hex64(value):
+    return isinstance(value, str) and len(value) == 64 and set(value) <= _HEX64
+
+
 REQUIRED = {
+    "challenge": {"nonce": _is_hex64, "proof": _is_hex64},
     "welcome": {
         "version": _is_int,
         "name": lambda v: isinstance(v, str),

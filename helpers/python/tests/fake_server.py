@@ -12,13 +12,15 @@ import threading
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from ipcio.frames import FrameDecoder, encode_frame  # noqa: E402
+from ipcio.token_proof import handshake_proofs  # noqa: E402
 
 
 class Peer:
     """One accepted connection; `recv()` returns the client's next message."""
 
-    def __init__(self, sock):
+    def __init__(self, sock, token="tok"):
         self.sock = sock
+        self.token = token
         self.inbox = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -48,7 +50,17 @@ class Peer:
     def send(self, message):
         self.sock.sendall(encode_frame(message))
 
+    def challenge(self, hello, token, server_nonce="5e" * 32):
+        """The server's side of the token proof (PROTOCOL.md, Handshake): True when the client proved `token`."""
+        server_proof, client_proof = handshake_proofs(token, hello["nonce"], server_nonce)
+        self.send({"kind": "challenge", "nonce": server_nonce, "proof": server_proof})
+        answer = self.recv()
+        return answer is not None and answer.get("kind") == "proof" and answer.get("proof") == client_proof
+
     def welcome(self, hello, name=None, max_frame_size=1 << 20, session="s1"):
+        """Welcomes the client; first, when its hello carries a nonce, the challenge and its proof."""
+        if "nonce" in hello and not self.challenge(hello, self.token):
+            raise AssertionError("the client did not prove the token")
         self.send({"kind": "welcome", "version": 1, "name": name or hello.get("name") or "anon",
                    "uuid": "0" * 32, "session": session, "serverName": "fake",
                    "maxFrameSize": max_frame_size})
@@ -62,7 +74,8 @@ class Peer:
 
 
 class FakeServer:
-    def __init__(self):
+    def __init__(self, token="tok"):
+        self.token = token  # what handshake() proves when a hello carries a nonce
         self.dir = tempfile.mkdtemp(prefix="ipf-", dir="/tmp")
         self.path = os.path.join(self.dir, "s.sock")
         self.peers = queue.Queue()
@@ -81,7 +94,7 @@ class FakeServer:
                 conn, _ = sock.accept()
             except OSError:
                 return
-            peer = Peer(conn)
+            peer = Peer(conn, self.token)
             self.all_peers.append(peer)
             self.peers.put(peer)
 

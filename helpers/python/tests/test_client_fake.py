@@ -48,7 +48,11 @@ class FakeServerTest(unittest.TestCase):
         t.start()
         peer = self.server.accept()
         hello = peer.recv()
-        self.assertEqual(hello, {"kind": "hello", "version": 1, "name": "py", "token": "tok", "commands": ["a"]})
+        # The token never crosses the wire: a nonce does, and the client proves the token in answer to the challenge.
+        nonce = hello.pop("nonce")
+        self.assertRegex(nonce, r"^[0-9a-f]{64}$")
+        self.assertEqual(hello, {"kind": "hello", "version": 1, "name": "py", "commands": ["a"]})
+        hello["nonce"] = nonce
         peer.welcome(hello, name="py")
         t.join()
         self.assertTrue(c.connected)
@@ -65,6 +69,36 @@ class FakeServerTest(unittest.TestCase):
         with self.assertRaises(IpcError) as ctx:
             c.connect()
         self.assertEqual(ctx.exception.code, "ALREADY_STARTED")
+
+    def test_a_decoy_that_cannot_prove_the_token_is_refused_and_learns_nothing(self):
+        """A server in the real one's place, without the token: a wrong challenge proof, or a welcome with
+        no challenge at all. The client stops with SERVER_AUTH_FAILED, sends no proof, and never retries."""
+        for behaviour in ("wrong proof", "welcome at once"):
+            c = self.client(reconnect=True)
+            seen = []
+
+            def decoy():
+                peer = self.server.accept()
+                hello = peer.recv()
+                seen.append(hello)
+                if behaviour == "wrong proof":
+                    peer.send({"kind": "challenge", "nonce": "ab" * 32, "proof": "cd" * 32})
+                else:
+                    peer.send({"kind": "welcome", "version": 1, "name": "py", "uuid": "0" * 32, "session": "s",
+                               "serverName": "decoy", "maxFrameSize": 1 << 20})
+                seen.append(peer.recv())  # what the client sends next: nothing (None at its close)
+            t = threading.Thread(target=decoy)
+            t.start()
+            with self.assertRaises(IpcError) as ctx:
+                c.connect(timeout=5)
+            t.join()
+            self.assertEqual(ctx.exception.code, "SERVER_AUTH_FAILED", behaviour)
+            self.assertNotIn("token", seen[0])
+            self.assertNotIn("tok", repr(seen[0]))
+            self.assertIsNone(seen[1], behaviour)
+            with self.assertRaises(IpcError) as later:
+                c.emit("x")  # stopped for good: later calls fail with the refusal's code, nothing is retried
+            self.assertEqual(later.exception.code, "SERVER_AUTH_FAILED")
 
     def test_fatal_refusal_is_raised_and_not_retried(self):
         for code in ("AUTH_FAILED", "NAME_TAKEN", "PROTOCOL_VERSION"):

@@ -7,6 +7,7 @@ import itertools
 import json
 import os
 import queue
+import secrets
 import shutil
 import signal
 import socket
@@ -21,6 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from ipcio import Client, IpcError  # noqa: E402
 from ipcio.frames import FrameDecoder, encode_frame  # noqa: E402
+from ipcio.token_proof import handshake_proofs  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURE = os.path.join(HERE, "server_fixture.mjs")
@@ -187,7 +189,8 @@ class LiveTest(unittest.TestCase):
         self.assertEqual(c.name, c._welcome["uuid"])
 
     def test_refusals(self):
-        self.assertIpcError("AUTH_FAILED", self.client, token="wrong")
+        # A wrong token: the server cannot prove ours, so this client stops before proving anything.
+        self.assertIpcError("SERVER_AUTH_FAILED", self.client, token="wrong")
         self.assertIpcError("AUTH_FAILED", self.client, token=None, name="notoken")
         self.client(name="taken")
         self.assertIpcError("NAME_TAKEN", self.client, name="taken")
@@ -431,7 +434,15 @@ class RawConnection:
         return self.inbox.pop(0)
 
     def hello(self, name, **fields):
-        self.send({"kind": "hello", "version": 1, "name": name, "token": TOKEN, **fields})
+        """Says hello and proves the token (PROTOCOL.md, Handshake); returns the server's last answer."""
+        nonce = secrets.token_hex(32)
+        self.send({"kind": "hello", "version": 1, "name": name, "nonce": nonce, **fields})
+        challenge = self.recv()
+        if challenge is None or challenge.get("kind") != "challenge":
+            return challenge
+        server_proof, client_proof = handshake_proofs(TOKEN, nonce, challenge["nonce"])
+        assert challenge["proof"] == server_proof, "the real server proves the token"
+        self.send({"kind": "proof", "proof": client_proof})
         return self.recv()
 
     def close(self):
@@ -473,7 +484,7 @@ class LiveWireTest(unittest.TestCase):
 
     def test_fatal_handshake_errors(self):
         conn = self.raw()
-        conn.send({"kind": "hello", "version": 2, "name": "v2", "token": TOKEN})
+        conn.send({"kind": "hello", "version": 2, "name": "v2", "nonce": secrets.token_hex(32)})
         self.assertFatal(conn, "PROTOCOL_VERSION")
         conn = self.raw()
         conn.send({"kind": "hello", "version": 1, "name": "nt"})
@@ -481,8 +492,10 @@ class LiveWireTest(unittest.TestCase):
         keep = self.raw()
         keep.hello("dup")
         conn = self.raw()
-        conn.send({"kind": "hello", "version": 1, "name": "dup", "token": TOKEN})
-        self.assertFatal(conn, "NAME_TAKEN")
+        self.assertEqual(conn.hello("dup")["error"]["code"], "NAME_TAKEN")
+        conn = self.raw()
+        conn.send({"kind": "hello", "version": 1, "name": "raw-token", "token": TOKEN})
+        self.assertFatal(conn, "AUTH_FAILED")  # the token itself is never accepted on the wire
 
     def test_session_takes_a_live_name_over(self):
         """What a reconnecting client relies on when the server has not yet seen its old
@@ -490,8 +503,7 @@ class LiveWireTest(unittest.TestCase):
         old = self.raw()
         welcome = old.hello("sess")
         stranger = self.raw()
-        stranger.send({"kind": "hello", "version": 1, "name": "sess", "token": TOKEN, "session": "wrong"})
-        self.assertFatal(stranger, "NAME_TAKEN")
+        self.assertEqual(stranger.hello("sess", session="wrong")["error"]["code"], "NAME_TAKEN")
         new = self.raw()
         again = new.hello("sess", session=welcome["session"])
         self.assertEqual((again["kind"], again["name"]), ("welcome", "sess"))

@@ -68,7 +68,9 @@ export const hello = (token: string): fc.Arbitrary<Message> =>
         kind: fc.constant('hello' as const),
         version: fc.oneof(fc.constant(1), fc.integer({ min: -2, max: 3 }), fc.double()),
         name: fc.oneof(name, fc.constant('x'.repeat(129)), fc.constant('a\u0000b')),
+        // A token field is refused (it never crosses the wire); a nonce, right or malformed, is what clients send.
         token: fc.oneof(fc.constant(token), fc.string({ maxLength: 8 }), fc.constant(`${token}\u0000`)),
+        nonce: fc.oneof(fc.stringMatching(/^[0-9a-f]{64}$/), fc.string({ maxLength: 70 })),
         session: fc.string({ maxLength: 8 }),
         commands: fc.array(cmd, { maxLength: 4 }),
         maxFrameSize: fc.oneof(fc.integer({ min: -1, max: 2 ** 31 }), fc.constantFrom(0, 1, 100, 2 ** 53)),

@@ -145,6 +145,7 @@ export interface ServerConfig {
   maxPendingWriteBytes?: number;
   handshakeTimeoutMs?: number;
   requestTimeoutMs?: number;
+  maxInFlightRequests?: number;
   reportConnections?: boolean;
 }
 
