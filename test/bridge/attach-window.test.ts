@@ -73,7 +73,7 @@ describe('attachWindow with a fake webContents (no Electron binary here) and wor
     for (let reload = 1; reload <= 3; reload += 1) {
       const pending = server.request('win', 'stall').catch((error: unknown) => error);
       const pendingFromHelper = hasher.call('requestFrom', 'win', 'stall').catch((error: unknown) => error);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await until(() => win.events.filter((e) => e.event === 'handler-started').length === 2, 10_000, 'both requests to reach the page');
       contents.startNavigation();
       expect(server.clients()).not.toContain('win');
       expect(await pending).toMatchObject({ code: 'DISCONNECTED' });
@@ -105,9 +105,9 @@ describe('attachWindow with a fake webContents (no Electron binary here) and wor
     bridgeWindow(server, { webContents: contents.asWebContents() }, { name: 'win', allow: '*', origins: [ORIGIN], logger }, recordingChannelFactory().create);
     const win = loadPage({ minMs: 20, maxMs: 100 });
     await win.call('ready');
-    await helper('hasher');
+    const hasher = await helper('hasher');
     const inFlight = pageError(win.call('requestFrom', 'hasher', 'slow', { ms: 60_000 }));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await hasher.waitFor((e) => e.event === 'handler-started');
     contents.startNavigation();
     expect((await inFlight).message).toMatch(/^DISCONNECTED: /);
     await until(() => win.events.filter((e) => e.event === 'connect').length === 2, 5000, 'the page to reconnect');

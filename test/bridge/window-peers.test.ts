@@ -159,7 +159,8 @@ describe('worker_threads MessageChannel standing in for MessageChannelMain: wind
     const fromMain = server.request('win', 'stall').catch((error: unknown) => error);
     // The window's own request, in flight at the helper, is cancelled there.
     void win.call('requestFrom', 'hasher', 'slow', { ms: 60_000 }).catch(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await until(() => win.events.filter((e) => e.event === 'handler-started').length === 2, 10_000, 'both requests to reach the window');
+    await hasher.waitFor((e) => e.event === 'handler-started');
 
     await win.terminate();
     expect(await fromHelper).toMatchObject({ code: 'DISCONNECTED' });

@@ -131,7 +131,7 @@ describe('WebSocket transport (browser mode)', () => {
     // Cancel travels through the server to the helper's AbortSignal.
     const controller = new AbortController();
     const slow = api.requestFrom('helper', 'slow', { ms: 60_000 }, { signal: controller.signal }).catch((error: unknown) => error);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await helper.waitFor((e) => e.event === 'handler-started');
     controller.abort();
     expect(parseBridgeError(await slow)?.code).toBe('CANCELLED');
     await helper.waitFor((e) => e.event === 'handler-aborted');

@@ -1,7 +1,7 @@
 import { Server as NetServer, Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Client, IpcClient, IpcServer, Server, type HandlerContainer } from '../../lib/node/index.js';
-import { tempSocket } from '../support/temp-socket.js';
+import { tempSocket, until } from '../support/temp-socket.js';
 
 function recordingLogger() {
   const lines: string[] = [];
@@ -104,7 +104,7 @@ describe('the seed API, kept and extended', () => {
     const second = new IpcClient({ socketPath: socket.socketPath, name: 'two', logger }).connect();
     await second.ready;
     await first.close();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(() => events.includes('-one'), 10_000, 'the server to see "one" leave');
     expect(events).toEqual(['+one', '-one']);
     server.emit('nobody', 'x');
     expect(lines.some((line) => line.includes('NO_SUCH_CLIENT'))).toBe(true);
@@ -132,7 +132,8 @@ describe('the seed API, kept and extended', () => {
     const client = new IpcClient({ socketPath: socket.socketPath, name: 'late', logger }).connect();
     await client.ready;
     client.addHandlers({ added: () => 1 });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // A round trip on the same connection: the server handles it after the announcement sent before it.
+    await client.request('ipcio:discover');
     expect(server.discover().peers.late).toEqual(['added']);
     expect(await server.request('late', 'added')).toBe(1);
     await client.close();

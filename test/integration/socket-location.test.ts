@@ -144,8 +144,21 @@ describe('socket location, ownership and takeover', () => {
 
   it('does not crash the process when nobody awaits a failed start', async () => {
     writeFileSync(join(runtimeDir, 'ipcio'), 'not a directory');
-    const server = new IpcServer({ domain: 'd', logger: quiet }).start();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    await expect(server.ready).rejects.toMatchObject({ code: 'UNSAFE_SOCKET_DIR' });
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown): void => void rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    try {
+      const server = new IpcServer({ domain: 'd', logger: quiet });
+      const failed = new Promise((resolve) => server.on('error', resolve));
+      server.start();
+      // Nobody awaits `ready` until the failure is out and the event loop has turned once more: an
+      // unhandled rejection of it would have been reported by then.
+      expect(await failed).toMatchObject({ code: 'UNSAFE_SOCKET_DIR' });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(rejections).toEqual([]);
+      await expect(server.ready).rejects.toMatchObject({ code: 'UNSAFE_SOCKET_DIR' });
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
   });
 });

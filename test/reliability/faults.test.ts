@@ -16,6 +16,7 @@ import {
   type ClientSummary,
   type ServerMemory,
   type ServerStats,
+  type SlowCalls,
 } from './support/harness.js';
 
 /**
@@ -62,7 +63,8 @@ describe('faults', () => {
           'every client to stream 200 messages',
         );
         await Promise.all(fleets.map((f) => f.call('slowAll')));
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        // All 20 slow requests in the server's handler, so they are in flight when it dies.
+        await until(async () => (await server.call<SlowCalls>('slowCalls')).started === 20, 15_000, 'the 20 slow requests to reach the server');
         const before = await server.call<ServerStats>('stats');
         const killedAt = Date.now();
         await server.kill('SIGKILL');
@@ -156,10 +158,12 @@ describe('faults', () => {
       conn.pause(); // the server stops reading...
       await client.call('emitBlob', 0, 32 * MiB); // ...so this stays in the client's socket buffer
       raw.write(conn, { kind: 'request', id: 1, cmd: 'slow', data: { ms: 150 } });
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await until(async () => (await client.call<SlowCalls>('slowCalls')).started === 1, 10_000, 'the handler to start');
       conn.end(); // half-close: the client reads EOF, cannot write, and sees no close while its backlog is stuck
       await client.call('startStream', 2);
-      await new Promise((resolve) => setTimeout(resolve, 400)); // the handler answers inside that window
+      // The handler answers into the half-closed connection; a call after that proves the process survived it.
+      await until(async () => (await client.call<SlowCalls>('slowCalls')).settled === 1, 10_000, 'the handler to answer');
+      expect(await client.call<number>('connected')).toBeTypeOf('number');
       expect(client.alive).toBe(true);
       await raw.close();
       const server = await startServer({ socketPath: socket.socketPath });
@@ -252,7 +256,8 @@ describe('faults', () => {
       const helper = fleet('helper', 1);
       await helper.call('connect');
       const answers = requesters.call<{ code: string; at: number }[]>('requestMany', 'helper-0', 'slow', { ms: 600_000 }, 10);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // All 50 requests in the helper's handler, so they are in flight when it dies.
+      await until(async () => (await helper.call<SlowCalls>('slowCalls')).started === 50, 15_000, 'the 50 slow requests to reach the helper');
       const killedAt = Date.now();
       await helper.kill('SIGKILL');
       const settled = await answers;
@@ -452,12 +457,20 @@ describe('faults', () => {
       peer.writeBytes(new Uint8Array(1024));
       stallers.push(peer);
     }
-    expect((await before.waitFor('error', 3_000)).error.code).toBe('HANDSHAKE_TIMEOUT');
+    expect((await before.waitFor('error', 10_000)).error.code).toBe('HANDSHAKE_TIMEOUT');
     await before.waitClosed();
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    // One more stalled hello, connected after every staller: the server's handshake timers all last 500 ms,
+    // so once this one has fired, any that could have been running for a staller has fired too.
+    const late = await RawPeer.connect(socket.socketPath);
+    late.writeBytes(headerOnly(64 * 1024, 100));
+    expect((await late.waitFor('error', 10_000)).error.code).toBe('HANDSHAKE_TIMEOUT');
+    await late.waitClosed();
+    late.destroy();
     // The stalled peers are slow senders, not protocol errors: they stay, and everyone else is served.
-    const settled = await bystander.call<{ code: string }[]>('requestMany', 'staller-0', 'echo', 1, 1, 300);
-    expect(settled[0]?.code).toBe('TIMEOUT'); // staller-0 cannot answer: its stream is mid-frame
+    const settled = bystander.call<{ code: string }[]>('requestMany', 'staller-0', 'echo', 1, 1, 300);
+    // Relayed to staller-0, which reads although it writes mid-frame; it never answers (a raw peer), so TIMEOUT.
+    expect(await (stallers[0] as RawPeer).waitFor('request', 10_000)).toMatchObject({ cmd: 'echo', data: 1 });
+    expect((await settled)[0]?.code).toBe('TIMEOUT');
     const discover = await bystander.call<{ code: string }[]>('requestMany', 'by-0', 'echo', 'x', 5);
     expect(discover.map((d) => d.code)).toEqual(Array(5).fill('resolved'));
     expect((await server.call<string[]>('clients')).length).toBe(51);

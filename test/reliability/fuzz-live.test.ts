@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IpcError } from '../../lib/common/errors.js';
-import { FrameDecoder, MAX_HELLO_FRAME_SIZE } from '../../lib/common/frame-codec.js';
+import { FRAME_HEADER_BYTES, FRAME_LENGTH_BYTES, FrameDecoder, MAX_HELLO_FRAME_SIZE } from '../../lib/common/frame-codec.js';
 import type { Message } from '../../lib/common/messages.js';
 import { headerOnly, RawPeer } from '../support/raw-peer.js';
 import { tempSocket, until } from '../support/temp-socket.js';
@@ -20,6 +20,8 @@ const TOKEN = 'sesame';
 const MAX_FRAME = MiB;
 const KNOWN = new Set(['BAD_MESSAGE', 'NESTING_TOO_DEEP', 'FRAME_TOO_LARGE', 'AUTH_FAILED', 'PROTOCOL_VERSION', 'NAME_TAKEN', 'HANDSHAKE_TIMEOUT']);
 const PROBE_ID = 2 ** 40;
+/** Far longer than any exchange here takes under load, so no input's verdict depends on when it ends. */
+const HANDSHAKE_TIMEOUT_MS = 30_000;
 
 interface Input {
   label: string;
@@ -28,15 +30,46 @@ interface Input {
   bytes: Uint8Array;
 }
 
+/** The probe's id; the probe sent after completing a pending frame; the round trip that confirms a connection is open. */
+const AFTER_ID = PROBE_ID + 1;
+const CONFIRM_ID = PROBE_ID + 2;
+/**
+ * How long to wait for an answer or a close the oracle says must come. Never part of a verdict: a
+ * working server under any load answers long before; reaching it fails the test as a hang.
+ */
+const SETTLE_TIMEOUT_MS = 30_000;
+
 interface Outcome {
+  /** 'waiting': the bytes ended inside a frame; `after` says what the connection did once it was completed. */
   state: 'closed' | 'open' | 'waiting';
   code?: string;
   fatal?: boolean;
+  after?: { state: 'closed' | 'open'; code?: string; fatal?: boolean };
+  /** Whether the probe swallowed by a pending frame was ever answered (it must not be). */
+  swallowedProbeAnswered?: boolean;
 }
 
 /** The message sent after the input: a request after the welcome, a hello before it. */
-function probeFor(stage: Input['stage'], name: string): Message {
-  return stage === 'post' ? { kind: 'request', id: PROBE_ID, cmd: 'ipcio:discover' } : { kind: 'hello', version: 1, name };
+function probeFor(stage: Input['stage'], name: string, id = PROBE_ID): Message {
+  return stage === 'post' ? { kind: 'request', id, cmd: 'ipcio:discover' } : { kind: 'hello', version: 1, name };
+}
+
+/**
+ * How many zero bytes end the frame that `bytes` stop inside (0 at a boundary), by walking frame lengths.
+ * A header cut short is padded with zeros first; if it then announces a frame the decoder refuses, the
+ * header alone is enough (the refusal comes right after it).
+ */
+function bytesToFrameEnd(bytes: Uint8Array): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let offset = 0;
+  while (bytes.byteLength - offset >= FRAME_HEADER_BYTES) offset += FRAME_LENGTH_BYTES + view.getUint32(offset);
+  const left = bytes.byteLength - offset;
+  if (left <= 0) return -left;
+  const header = new Uint8Array(FRAME_HEADER_BYTES);
+  header.set(bytes.subarray(offset));
+  const frameLength = new DataView(header.buffer).getUint32(0);
+  const refused = frameLength > MAX_FRAME || frameLength < FRAME_HEADER_BYTES - FRAME_LENGTH_BYTES;
+  return (refused ? FRAME_HEADER_BYTES : FRAME_LENGTH_BYTES + frameLength) - left;
 }
 
 describe('fuzzing a live server over a real socket', () => {
@@ -51,7 +84,7 @@ describe('fuzzing a live server over a real socket', () => {
 
   beforeAll(async () => {
     socket = tempSocket();
-    server = await startServer({ socketPath: socket.socketPath, maxFrameSize: MAX_FRAME, handshakeTimeoutMs: 1_000 });
+    server = await startServer({ socketPath: socket.socketPath, maxFrameSize: MAX_FRAME, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS });
     bystanders = Child.start('rel-clients.mjs', { socketPath: socket.socketPath, prefix: 'by', count: 2 }, { label: 'bystanders' });
     await bystanders.call('connect');
     baseline = await server.call<ServerMemory>('resetHwm');
@@ -73,6 +106,14 @@ describe('fuzzing a live server over a real socket', () => {
     }
   }
 
+  /**
+   * Sends the input then the probe, and waits for what the oracle says must follow: an answer or a
+   * close. When the oracle says the bytes end inside a frame (which swallows the probe), that is proved,
+   * not inferred from silence: the frame is completed with zeros, a second probe follows, and the server
+   * must then react to it. An answer is confirmed by one more round trip, since a close can follow it
+   * (a hello after a hello); frames on one connection are handled in order, so its answer means
+   * everything before it was handled without a close.
+   */
   async function run(input: Input, name: string): Promise<Outcome> {
     const peer = await RawPeer.connect(socket.socketPath);
     try {
@@ -81,19 +122,41 @@ describe('fuzzing a live server over a real socket', () => {
         await peer.waitFor('welcome');
         peer.received.length = 0;
       }
+      const probe = probeFor(input.stage, name);
+      const missing = probeSwallowed(input, name) ? bytesToFrameEnd(concat([input.bytes, frameBytes(probe)])) : undefined;
       peer.writeBytes(input.bytes);
-      // The probe: a request after the welcome, a hello before it. Its answer shows the stream is intact.
-      peer.send(probeFor(input.stage, name));
-      const answered = (): boolean => peer.received.some((m) => (m.kind === 'response' && m.id === PROBE_ID) || m.kind === 'welcome');
-      const deadline = Date.now() + 200;
-      while (!peer.closed && !answered() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2));
-      // A close may follow an answer (a hello after a hello): give it a moment to land.
-      if (!peer.closed) await new Promise((resolve) => setTimeout(resolve, 10));
+      peer.send(probe);
+      if (missing !== undefined) {
+        if (missing > 0) peer.writeBytes(new Uint8Array(missing));
+        peer.send(probeFor(input.stage, `${name}-after`, AFTER_ID));
+      }
+      const answerId = missing === undefined ? PROBE_ID : AFTER_ID;
+      const answered = (received: readonly Message[]): boolean => received.some((m) => (m.kind === 'response' && m.id === answerId) || m.kind === 'welcome');
+      await peer.settle(answered, SETTLE_TIMEOUT_MS, 'an answer to the probe');
+      if (!peer.closed) {
+        peer.send({ kind: 'request', id: CONFIRM_ID, cmd: 'ipcio:discover' });
+        await peer.settle((received) => received.some((m) => m.kind === 'response' && m.id === CONFIRM_ID), SETTLE_TIMEOUT_MS, 'an answer to the confirming request');
+      }
       const fatal = peer.received.find((m): m is Extract<Message, { kind: 'error' }> => m.kind === 'error' && m.fatal === true);
-      if (peer.closed) return { state: 'closed', code: fatal?.error.code, fatal: fatal !== undefined };
-      return { state: answered() ? 'open' : 'waiting', code: fatal?.error.code };
+      const settled = peer.closed ? { state: 'closed' as const, code: fatal?.error.code, fatal: fatal !== undefined } : { state: 'open' as const, code: fatal?.error.code };
+      if (missing === undefined) return settled;
+      const swallowedProbeAnswered = peer.received.some((m) => (m.kind === 'response' && m.id === PROBE_ID) || (m.kind === 'welcome' && m.name === name));
+      return { state: 'waiting', after: settled, swallowedProbeAnswered };
     } finally {
       peer.destroy();
+    }
+  }
+
+  /** What the codec says of the frame the zeros complete: its code if it refuses it. */
+  function completionVerdict(input: Input, name: string): string | undefined {
+    const decoder = new FrameDecoder({ maxFrameSize: MAX_FRAME, maxFirstFrameSize: input.stage === 'pre' ? MAX_HELLO_FRAME_SIZE : undefined });
+    const bytes = concat([input.bytes, frameBytes(probeFor(input.stage, name))]);
+    try {
+      decoder.push(bytes);
+      decoder.push(new Uint8Array(bytesToFrameEnd(bytes)));
+      return undefined;
+    } catch (error) {
+      return (error as IpcError).code;
     }
   }
 
@@ -107,7 +170,8 @@ describe('fuzzing a live server over a real socket', () => {
           const name = `fz-${serial}`;
           const outcome = await run(input, name);
           inputs += 1;
-          const key = `${input.stage}:${outcome.state}${outcome.code ? `:${outcome.code}` : ''}`;
+          const after = outcome.after ? `>${outcome.after.state}${outcome.after.code ? `:${outcome.after.code}` : ''}` : '';
+          const key = `${input.stage}:${outcome.state}${outcome.code ? `:${outcome.code}` : ''}${after}`;
           outcomes[key] = (outcomes[key] ?? 0) + 1;
           const context = { label: input.label, hex: Buffer.from(input.bytes.subarray(0, 96)).toString('hex'), verdict, outcome };
           // Never silently: a connection the server closes has first been told why, with a known code.
@@ -115,9 +179,17 @@ describe('fuzzing a live server over a real socket', () => {
           if (outcome.state === 'closed') expect(KNOWN.has(outcome.code ?? ''), `closed without a known code: ${why}`).toBe(true);
           // A stream the codec refuses before any message: exactly that code, and closed.
           if (verdict.code && verdict.messagesBefore === 0) expect(outcome, why).toEqual({ state: 'closed', code: verdict.code, fatal: true });
-          // Bytes the codec accepts completely leave a connection either working or closed with a code;
-          // "waiting" only when they end inside a frame, which then swallows the probe.
-          if (outcome.state === 'waiting') expect(verdict.code === undefined && probeSwallowed(input, name), `no answer to the probe: ${why}`).toBe(true);
+          // Bytes the codec accepts completely leave a connection either working or closed with a code
+          // (run() waits for one or the other). Bytes ending inside a frame swallow the probe: it is never
+          // answered, and once the frame is completed the server answers or closes with a known code, the
+          // codec's own when the codec refuses the completed frame.
+          if (outcome.state === 'waiting') {
+            expect(verdict.code, `waiting although the codec refuses the input: ${why}`).toBeUndefined();
+            expect(outcome.swallowedProbeAnswered, `a swallowed probe was answered: ${why}`).toBe(false);
+            const completion = completionVerdict(input, name);
+            if (completion) expect(outcome.after, why).toEqual({ state: 'closed', code: completion, fatal: true });
+            else if (outcome.after?.state === 'closed') expect(KNOWN.has(outcome.after.code ?? ''), `closed without a known code: ${why}`).toBe(true);
+          }
         }
       }),
     );

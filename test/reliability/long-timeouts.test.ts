@@ -38,6 +38,9 @@ describe('timeouts of 2^31 ms and more never fire early (issue 11, item 7)', () 
       const outcome = client.request('held', undefined, { timeoutMs }).then((value) => value, (error: { code: string }) => error.code);
       // A round trip after the held request: a 1 ms timer would have fired by the time it returns.
       expect(await client.request('ping')).toBe('pong');
+      // Not a window to see nothing happen: timers fire in order of expiry, and this 20 ms one is set after
+      // the request's, so any timer the request set to fire early (Node makes a delay past 2^31-1 one of
+      // 1 ms) has fired before it, however loaded the machine.
       await new Promise((resolve) => setTimeout(resolve, 20));
       release?.();
       expect(await outcome).toBe('answered');
@@ -81,6 +84,8 @@ describe('handshake timeouts of 2^31 ms and more (issue 11, item 7)', () => {
         const other = new IpcClient({ socketPath: socket.socketPath, logger: quiet, handshakeTimeoutMs });
         await other.connect().ready;
         await other.close();
+        // Timer order, not a time window: this 20 ms timer is set after the peer's handshake timer, so a
+        // handshake timer cut to 1 ms (Node's fallback past 2^31-1) has fired before it, under any load.
         await new Promise((resolve) => setTimeout(resolve, 20));
         peer.send({ kind: 'hello', version: 1, name: 'late' });
         await peer.waitFor('welcome');

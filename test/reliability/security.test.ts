@@ -2,6 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -134,7 +135,7 @@ describe('security', () => {
     }
 
     /** A server the attacker runs in the directory it prepared, recording every hello (and token) it is sent. */
-    async function decoy(path: string): Promise<{ hellos: () => number; stop: () => Promise<void> }> {
+    async function decoy(path: string): Promise<{ hellos: () => number; mark: () => Promise<void>; stop: () => Promise<void> }> {
       const log = join(base, 'decoy.log');
       const script = join(base, 'decoy.mjs');
       writeFileSync(
@@ -149,6 +150,15 @@ describe('security', () => {
       await new Promise((resolve) => child.stdout.once('data', resolve));
       return {
         hellos: () => (existsSync(log) ? (readFileSync(log, 'latin1').match(/"kind":"hello"/g) ?? []).length : 0),
+        /** Connects, writes a marker and resolves once the decoy has logged it. */
+        mark: async () => {
+          const marker = `marker-${Date.now()}`;
+          const sock = createConnection(path);
+          sock.on('error', () => undefined);
+          sock.write(marker);
+          await until(() => readFileSync(log, 'latin1').includes(marker), 10_000, 'the decoy to log the marker');
+          sock.destroy();
+        },
         stop: async () => {
           child.kill('SIGKILL');
           await new Promise((resolve) => child.once('exit', resolve));
@@ -179,9 +189,12 @@ describe('security', () => {
         const client = new IpcClient({ domain: 'sec', name: 'helper', token: 'the-secret', reconnect: false, logger: quiet });
         client.connect();
         await expect(client.ready).rejects.toMatchObject({ code: 'UNSAFE_SOCKET_DIR' });
+        // Stopped is terminal: the client sends nothing from here on.
+        expect(client.phase).toBe('stopped');
         await client.close();
         if (trap) {
-          await new Promise((resolve) => setTimeout(resolve, 100));
+          // A marker of our own reaches the attacker's log; no hello was there before it, and none can follow.
+          await trap.mark();
           expect(trap.hellos()).toBe(0); // the token never reached the attacker's socket
         }
       } finally {
@@ -237,7 +250,7 @@ describe('security', () => {
     const spinner = Child.start('rel-clients.mjs', { domain: 'busy', prefix: 'spin', count: 1 }, { label: 'spinner' });
     await spinner.call('connect');
     void spinner.call('requestMany', 'server', 'spin', { ms: 3_000 }, 1).catch(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await first.waitFor((event) => event.event === 'spinning', 10_000); // the server's event loop is blocked from here
     const flood = await RawFlood.fill(path);
     const second = new IpcServer({ domain: 'busy', logger: quiet }).start();
     const result = await second.ready.then(() => 'listening', (error: { code: string }) => error.code);
@@ -292,13 +305,16 @@ describe('security', () => {
         const client = new IpcClient({ socketPath, name: 'target-name', token, logger: quiet, reconnect: { minMs: 10, maxMs: 20 } });
         client.connect();
         codes.push(await client.ready.then(() => 'welcomed', (e: { code: string }) => e.code));
-        await new Promise((resolve) => setTimeout(resolve, 60)); // a retry would have happened by now
+        // Stopped is terminal: no retry can follow (rather than waiting to see none come).
+        expect(client.phase).toBe('stopped');
         await client.close();
       }
       // No token (an empty one is none): the server refuses the hello. A wrong one, even the token plus a
       // trailing NUL (the same HMAC key were the token used as the key unhashed): the server's proof does
       // not match it, and the client stops before sending anything more.
       expect(codes).toEqual(['AUTH_FAILED', 'AUTH_FAILED', ...Array(wrong.length - 1).fill('SERVER_AUTH_FAILED')]);
+      // The server counts a refusal as it closes the connection, which may be after the client read it.
+      await until(async () => ((await server.call<ServerStats>('stats')).errors.AUTH_FAILED ?? 0) >= 2, 10_000, 'every refusal to be counted');
       let stats = await server.call<ServerStats>('stats');
       expect(stats.errors.AUTH_FAILED).toBe(2); // one attempt each: a refused client does not retry
       expect(stats.streams['target-name']).toBeUndefined();

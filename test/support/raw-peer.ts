@@ -10,6 +10,8 @@ import { ClientTokenProof } from '../../lib/common/token-proof.js';
 export class RawPeer {
   readonly received: Message[] = [];
   closed = false;
+  /** Called after every change (messages arrived, or the socket closed). */
+  private readonly watchers = new Set<() => void>();
   private readonly decoder = new FrameDecoder({ maxFrameSize: 256 * 1024 * 1024 });
 
   private constructor(readonly socket: Socket) {
@@ -19,10 +21,12 @@ export class RawPeer {
       } catch {
         socket.destroy();
       }
+      this.notify();
     });
     socket.on('error', () => undefined);
     socket.on('close', () => {
       this.closed = true;
+      this.notify();
     });
   }
 
@@ -69,6 +73,31 @@ export class RawPeer {
       if (Date.now() > deadline) throw new Error('connection still open');
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
+  }
+
+  /**
+   * Resolves once `check` holds or the connection is closed, re-checked on each arrival and on the close
+   * (no polling). The timeout only turns a hang into a failure; it is not part of any verdict.
+   */
+  settle(check: (received: readonly Message[]) => boolean, timeoutMs: number, what: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const watcher = (): void => {
+        if (!this.closed && !check(this.received)) return;
+        this.watchers.delete(watcher);
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.watchers.delete(watcher);
+        reject(new Error(`neither ${what} nor a close within ${timeoutMs} ms; got ${JSON.stringify(this.received).slice(0, 2_000)}`));
+      }, timeoutMs);
+      this.watchers.add(watcher);
+      watcher();
+    });
+  }
+
+  private notify(): void {
+    for (const watcher of [...this.watchers]) watcher();
   }
 
   destroy(): void {

@@ -36,28 +36,39 @@ function recorder(): PortReceiver & { messages: Message[]; closes: (IpcError | u
   };
 }
 
-async function socketPair(): Promise<[Port, Port]> {
+/**
+ * A pair of ports, and a promise of the last event their underlying transport emits on both ends (its
+ * own close): once it has resolved, nothing underneath is left to report a close to a port.
+ */
+type Pair = [Port, Port, Promise<unknown>];
+
+/** Resolves on the emitter's 'close': listen before anything can close it. */
+function closeOf(emitter: { once(event: 'close', listener: () => void): unknown }): Promise<void> {
+  return new Promise((resolve) => void emitter.once('close', () => resolve()));
+}
+
+async function socketPair(): Promise<Pair> {
   const { socketPath, cleanup } = tempSocket();
-  const accepted = new Promise<Socket>((resolve) => {
-    const server: Server = createServer((socket) => resolve(socket));
-    server.listen(socketPath);
-    cleanups.push(() => new Promise<void>((done) => server.close(() => done())), cleanup);
-  });
-  await new Promise((resolve) => setTimeout(resolve, 0));
+  const server: Server = createServer();
+  const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+  cleanups.push(() => new Promise<void>((done) => server.close(() => done())), cleanup);
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
   const client = connectSocket(socketPath);
   await new Promise<void>((resolve, reject) => client.once('connect', () => resolve()).once('error', reject));
   const serverSide = await accepted;
   cleanups.push(() => void client.destroy(), () => void serverSide.destroy());
-  return [new SocketPort(client, { maxFrameSize: MAX_FRAME }), new SocketPort(serverSide, { maxFrameSize: MAX_FRAME })];
+  const rawClosed = Promise.all([closeOf(client), closeOf(serverSide)]);
+  return [new SocketPort(client, { maxFrameSize: MAX_FRAME }), new SocketPort(serverSide, { maxFrameSize: MAX_FRAME }), rawClosed];
 }
 
-function messagePortPair(): [Port, Port] {
+function messagePortPair(): Pair {
   const { port1, port2 } = new MessageChannel();
   cleanups.push(() => void port1.close(), () => void port2.close());
-  return [new MessagePortPort(port1), new MessagePortPort(port2)];
+  const rawClosed = Promise.all([closeOf(port1), closeOf(port2)]);
+  return [new MessagePortPort(port1), new MessagePortPort(port2), rawClosed];
 }
 
-async function webSocketPair(): Promise<[Port, Port]> {
+async function webSocketPair(): Promise<Pair> {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
   cleanups.push(() => new Promise<void>((done) => wss.close(() => done())));
@@ -69,14 +80,24 @@ async function webSocketPair(): Promise<[Port, Port]> {
   const serverWs = await accepted;
   await new Promise<void>((resolve) => (client.readyState === WebSocket.OPEN ? resolve() : client.once('open', () => resolve())));
   cleanups.push(() => void client.terminate(), () => void serverWs.terminate());
-  return [new WebSocketPort(client, { maxFrameSize: MAX_FRAME }), new WebSocketPort(serverWs, { maxFrameSize: MAX_FRAME })];
+  const rawClosed = Promise.all([closeOf(client), closeOf(serverWs)]);
+  return [new WebSocketPort(client, { maxFrameSize: MAX_FRAME }), new WebSocketPort(serverWs, { maxFrameSize: MAX_FRAME }), rawClosed];
 }
 
-const transports: [string, () => Promise<[Port, Port]> | [Port, Port]][] = [
+/** The memory ports have nothing underneath: their close is all there is. */
+function memoryPair(): Pair {
+  const [a, b] = memoryPortPair();
+  return [a, b, Promise.resolve()];
+}
+
+/** One more turn of the event loop, for anything a transport defers past its close event. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+const transports: [string, () => Promise<Pair> | Pair][] = [
   ['SocketPort (Unix socket)', socketPair],
   ['MessagePortPort (worker_threads MessageChannel)', messagePortPair],
   ['WebSocketPort (ws over loopback)', webSocketPair],
-  ['MemoryPort (the test port)', memoryPortPair],
+  ['MemoryPort (the test port)', memoryPair],
 ];
 
 const emit = (n: number): Message => ({ kind: 'emit', cmd: 'n', data: n });
@@ -104,7 +125,7 @@ describe.each(transports)('the Port contract: %s', (_name, makePair) => {
   });
 
   it('close: onClose exactly once on both ends, the reason on the closing end, messages sent before it arrive first', async () => {
-    const [a, b] = await makePair();
+    const [a, b, rawClosed] = await makePair();
     const atA = recorder();
     const atB = recorder();
     a.attach(atA);
@@ -118,7 +139,8 @@ describe.each(transports)('the Port contract: %s', (_name, makePair) => {
     expect(atA.closes).toEqual([reason]);
     expect(atB.closes).toHaveLength(1);
     // Late events (socket close, close frames) have had their turn: still once.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await rawClosed;
+    await nextTurn();
     expect([atA.closes.length, atB.closes.length]).toEqual([1, 1]);
   });
 
@@ -135,16 +157,18 @@ describe.each(transports)('the Port contract: %s', (_name, makePair) => {
   });
 
   it('a port closed before attach still reports its close, once, after attach', async () => {
-    const [a, b] = await makePair();
+    const [a, b, rawClosed] = await makePair();
     const atA = recorder();
     const atB = recorder();
     a.attach(atA);
     a.close();
     await atA.closed;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // b's end has seen the close (its transport's own close event) before b is attached.
+    await rawClosed;
+    await nextTurn();
     b.attach(atB);
     await atB.closed;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await nextTurn();
     expect(atB.closes).toHaveLength(1);
   });
 });

@@ -188,6 +188,12 @@ export interface ServerStats {
   ticksSent: number;
 }
 
+/** The "slow" handler's calls in a fixture process (its slowCalls op): started, and answered or aborted. */
+export interface SlowCalls {
+  started: number;
+  settled: number;
+}
+
 export interface ServerMemory {
   rss: number;
   rssHwm: number;
