@@ -34,6 +34,11 @@ export const ErrorCode = {
   DISCONNECTED: 'DISCONNECTED',
   FORBIDDEN: 'FORBIDDEN',
   CLOSED: 'CLOSED',
+  // Streams.
+  /** The peer did not announce the protocol feature this needs (an older peer asked to stream). */
+  UNSUPPORTED: 'UNSUPPORTED',
+  /** A connection already has its maximum of open streams. */
+  TOO_MANY_STREAMS: 'TOO_MANY_STREAMS',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
