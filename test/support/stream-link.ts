@@ -139,6 +139,7 @@ export function routedTrio(wire: Wire, consumer: PeerOptions, producer: PeerOpti
     const hereName = side === 'consumer' ? consumer.name : producer.name;
     const thereName = side === 'consumer' ? producer.name : consumer.name;
     if (!isStreamMessage(message)) throw new Error(`unexpected ${message.kind}`);
+    if (here.disposed) return; // that connection is gone: a real server no longer reads it
     if (message.kind !== MessageKind.StreamOpen) {
       here.receive(message);
       return;

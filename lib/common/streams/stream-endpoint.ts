@@ -89,6 +89,11 @@ export class StreamEndpoint {
     this.relay.dispose(reason);
   }
 
+  /** True after {@link dispose}: the connection is gone and its messages are ignored. */
+  get disposed(): boolean {
+    return this.disposedWith !== undefined;
+  }
+
   /** Open streams in every role. */
   get size(): number {
     return this.consumers.size + this.producers.size + this.relay.size;
