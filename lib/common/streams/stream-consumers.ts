@@ -30,7 +30,7 @@ export class StreamConsumers {
    * like every other stream error. With `refusal` (the peer cannot stream,
    * the connection is gone) nothing is sent and the stream fails with it.
    */
-  openStream<T>(cmd: string, data: unknown, options: OpenStreamOptions = {}, refusal?: IpcError): StreamConsumer<T> {
+  openStream<T>(cmd: string, data: unknown | undefined, options: OpenStreamOptions = {}, refusal?: IpcError): StreamConsumer<T> {
     const id = this.allocateId();
     const description = `stream "${cmd}"${options.to === undefined ? '' : ` to ${options.to}`} #${id}`;
     const consumer = new StreamConsumer<T>(id, description, this.send, options, (c, error) => {

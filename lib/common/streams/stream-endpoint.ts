@@ -48,7 +48,7 @@ export class StreamEndpoint {
   }
 
   /** Opens a stream to the peer (or, with `to`, through the server to another client). */
-  open<T>(cmd: string, data: unknown, options: OpenStreamOptions = {}): StreamConsumer<T> {
+  open<T>(cmd: string, data?: unknown, options: OpenStreamOptions = {}): StreamConsumer<T> {
     return this.consumers.openStream<T>(cmd, data, options, this.refusal(options));
   }
 
