@@ -131,7 +131,6 @@ describe('TypeScript and Python stream engines over a pipe', () => {
           finallyRan();
         }
       },
-      // eslint-disable-next-line require-yield
       broken: async function* () {
         throw Object.assign(new Error('node producer failed'), { code: 'E_NODE' });
       },
