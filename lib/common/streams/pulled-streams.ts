@@ -65,38 +65,95 @@ export interface StreamPulls {
   cancel(): Promise<void> | void;
 }
 
+/** An AbortSignal, or the function-based shape that crosses contextBridge (`bridgeSignal`). */
+export interface PullAbortSignal {
+  readonly aborted: boolean;
+  onAbort(listener: () => void): () => void;
+}
+
 /**
  * The page side: a real AsyncIterable over pull functions. `break`/`return()`
- * calls `cancel` once; `mapError` rebuilds errors that crossed the bridge
- * (e.g. from their `"CODE: message"` text).
+ * calls `cancel` once; an aborted `signal` cancels too and the loop throws
+ * CANCELLED; `mapError` rebuilds errors that crossed the bridge (e.g. from
+ * their `"CODE: message"` text).
  */
-export function iterableFromPulls<T>(pulls: StreamPulls, mapError: (error: unknown) => unknown = (error) => error): AsyncIterableIterator<T, undefined> {
+export function iterableFromPulls<T>(
+  pulls: StreamPulls,
+  mapError: (error: unknown) => unknown = (error) => error,
+  signal?: PullAbortSignal,
+): AsyncIterableIterator<T, undefined> {
   let finished = false;
+  let abortError: IpcError | undefined;
+  let rejectWaiting: ((error: IpcError) => void) | undefined;
+  const cancelOnce = async (): Promise<void> => {
+    if (finished) return;
+    finished = true;
+    stopListening?.();
+    await pulls.cancel();
+  };
+  const onAbort = (): void => {
+    if (finished) return;
+    abortError = new IpcError(ErrorCode.CANCELLED, 'the stream was cancelled');
+    rejectWaiting?.(abortError);
+    void cancelOnce();
+  };
+  const stopListening = signal?.onAbort(onAbort);
+  if (signal?.aborted) onAbort();
   const iterator: AsyncIterableIterator<T, undefined> = {
     [Symbol.asyncIterator]() {
       return iterator;
     },
     async next() {
+      if (abortError) {
+        const error = abortError;
+        abortError = undefined;
+        throw error;
+      }
       if (finished) return { done: true, value: undefined };
       let step: { done: boolean; value?: unknown };
       try {
-        step = await pulls.pull();
+        step = await new Promise<{ done: boolean; value?: unknown }>((resolve, reject) => {
+          rejectWaiting = reject;
+          pulls.pull().then(resolve, (error: unknown) => reject(mapError(error)));
+        });
       } catch (error) {
+        if (error === abortError) abortError = undefined;
         finished = true;
-        throw mapError(error);
+        stopListening?.();
+        throw error;
+      } finally {
+        rejectWaiting = undefined;
       }
       if (step.done) {
         finished = true;
+        stopListening?.();
         return { done: true, value: undefined };
       }
       return { done: false, value: step.value as T };
     },
     async return() {
-      if (!finished) {
-        finished = true;
-        await pulls.cancel();
-      }
+      await cancelOnce();
       return { done: true, value: undefined };
+    },
+  };
+  return iterator;
+}
+
+/** A stream that failed before it could open (no such client, closed): its first `next()` throws `error`, then done. */
+export function failedStream<T>(error: IpcError): AsyncIterableIterator<T, undefined> {
+  let thrown = false;
+  const iterator: AsyncIterableIterator<T, undefined> = {
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+    next() {
+      if (thrown) return Promise.resolve({ done: true, value: undefined });
+      thrown = true;
+      return Promise.reject(error);
+    },
+    return() {
+      thrown = true;
+      return Promise.resolve({ done: true, value: undefined });
     },
   };
   return iterator;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { HandlerContainer } from '../../../lib/common/contract.js';
 import { IpcError, type ErrorCode } from '../../../lib/common/errors.js';
 import { parseBridgeError } from '../../../lib/common/renderer-api.js';
-import { iterableFromPulls, PulledStreams } from '../../../lib/common/streams/pulled-streams.js';
+import { failedStream, iterableFromPulls, PulledStreams } from '../../../lib/common/streams/pulled-streams.js';
 import { directPair, Wire } from '../../support/stream-link.js';
 
 /**
@@ -95,5 +95,35 @@ describe('streams across a bridge (pull functions)', () => {
     await expect(page.next()).rejects.toMatchObject({ code: 'HANDLER_ERROR', remoteCode: 'E_NOPE', message: 'nope' });
     table.add(a.open('broken'));
     expect(() => table.add(a.open('broken'))).toThrow(expect.objectContaining({ code: 'TOO_MANY_STREAMS' }));
+  });
+});
+
+describe('page-side signals and failed streams', () => {
+  it('a bridged signal cancels the stream: the waiting read throws CANCELLED and the producer stops', async () => {
+    const { state, handler, done } = endless();
+    const { a } = directPair(new Wire(true), { name: 'preload' }, { name: 'main', handlers: { n: handler } });
+    const table = new PulledStreams(8);
+    const handle = table.add(a.open('n', undefined, { window: 1 }));
+    // The function-based signal shape that crosses contextBridge.
+    const listeners: (() => void)[] = [];
+    const signal = { aborted: false, onAbort: (listener: () => void) => (listeners.push(listener), () => undefined) };
+    const page = iterableFromPulls<number>({ pull: () => table.pull(handle), cancel: () => table.cancel(handle) }, undefined, signal);
+    expect(await page.next()).toEqual({ done: false, value: 0 });
+    const codes: string[] = [];
+    try {
+      for await (const n of page) if (n === 3) for (const listener of listeners) listener();
+    } catch (error) {
+      codes.push((error as IpcError).code);
+    }
+    expect(codes).toEqual(['CANCELLED']);
+    await done;
+    expect(state.aborted).toBe(true);
+    expect(table.size).toBe(0);
+  });
+
+  it('failedStream throws its error once, then is done', async () => {
+    const stream = failedStream(new IpcError('NO_SUCH_CLIENT' as ErrorCode, 'nobody'));
+    await expect(stream.next()).rejects.toMatchObject({ code: 'NO_SUCH_CLIENT' });
+    expect(await stream.next()).toEqual({ done: true, value: undefined });
   });
 });
