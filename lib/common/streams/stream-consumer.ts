@@ -5,7 +5,7 @@ import { DEFAULT_STREAM_WINDOW, MAX_STREAM_CREDIT } from './stream-limits.js';
 export interface StreamOptions {
   /** Items that may be in flight or unread at once (1 to 1024, default 16): the producer runs at most this far ahead. */
   window?: number;
-  /** Milliseconds the producer may take to send the next item while it has credit; then TIMEOUT. 0 or absent: none. */
+  /** Milliseconds the producer may take to send the next item while it holds credit (from the open, the last item or the last grant); then TIMEOUT. 0 or absent: none. */
   idleTimeoutMs?: number;
   /** Aborting it cancels the stream: the loop throws CANCELLED and the producer's signal fires. */
   signal?: AbortSignal;
