@@ -1,6 +1,7 @@
 import { ErrorCode, IpcError } from '../errors.js';
 import { MessageKind, type Message, type StreamMessage, type StreamOpenMessage } from '../messages.js';
 import type { StreamConsumer } from './stream-consumer.js';
+import type { StreamProducer } from './stream-producer.js';
 import { StreamConsumers, type OpenStreamOptions } from './stream-consumers.js';
 import { DEFAULT_STREAM_LIMITS, type StreamLimits } from './stream-limits.js';
 import { StreamProducers, type StreamContainerFields, type StreamHandlerFunction } from './stream-producers.js';
@@ -53,9 +54,9 @@ export class StreamEndpoint {
   }
 
   /** Runs `handler` for a `stream-open` meant for this side (NO_HANDLER when undefined). */
-  serve(open: StreamOpenMessage, handler: StreamHandlerFunction | undefined, fields: StreamContainerFields): void {
-    if (this.disposedWith) return;
-    this.producers.serve(open, handler, fields);
+  serve(open: StreamOpenMessage, handler: StreamHandlerFunction | undefined, fields: StreamContainerFields): StreamProducer | undefined {
+    if (this.disposedWith) return undefined;
+    return this.producers.serve(open, handler, fields);
   }
 
   /** Answers a `stream-open` with an error (NO_SUCH_CLIENT, UNSUPPORTED, FORBIDDEN). */

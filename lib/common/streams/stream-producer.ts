@@ -55,6 +55,11 @@ export class StreamProducer {
     this.settle(reason);
   }
 
+  /** Ends the stream with `error` sent to the consumer and the handler aborted (the peer broke the protocol). */
+  fail(error: IpcError): void {
+    this.endWith(error, true);
+  }
+
   get ended(): boolean {
     return this.settled;
   }

@@ -24,10 +24,15 @@ export class StreamProducers {
     private readonly onEnded: (producer: StreamProducer, error: IpcError | undefined) => void = () => undefined,
   ) {}
 
-  /** Starts the handler for `open`; with no handler, answers NO_HANDLER. A duplicate id is the peer's bug: BAD_MESSAGE. */
+  /**
+   * Starts the handler for `open`; with no handler, answers NO_HANDLER. An id
+   * already running is the peer's bug, and one answer cannot tell the two
+   * streams apart: the running one ends with BAD_MESSAGE and the new one is dropped.
+   */
   serve(open: StreamOpenMessage, handler: StreamHandlerFunction | undefined, fields: StreamContainerFields): StreamProducer | undefined {
-    if (this.running.has(open.id)) {
-      this.refuse(open.id, new IpcError(ErrorCode.BAD_MESSAGE, `stream id ${open.id} is already open`));
+    const clash = this.running.get(open.id);
+    if (clash) {
+      clash.fail(new IpcError(ErrorCode.BAD_MESSAGE, `stream id ${open.id} was opened twice`));
       return undefined;
     }
     if (!handler) {

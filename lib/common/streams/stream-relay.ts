@@ -156,8 +156,9 @@ export class StreamRelay {
     return this.consumed.size >= this.maxStreams;
   }
 
-  hasConsumed(id: number): boolean {
-    return this.consumed.has(id);
+  /** The routed stream this connection's peer consumes under `id`, if any. */
+  consumedStream(id: number): RoutedStream | undefined {
+    return this.consumed.get(id);
   }
 
   /** Credit or cancel from this connection's peer, for a stream it consumes. False when no routed stream has that id. */
@@ -218,9 +219,9 @@ export interface RouteOptions {
 /**
  * Connects a `stream-open` from `consumer`'s peer (with `to`) to `producer`'s
  * peer, and forwards it. The caller has checked that the producer exists and
- * announced the streams feature. A consumer over its limit, a duplicate id or
- * an initial credit over `maxCredit` is refused with a stream-end; then
- * nothing is forwarded and undefined is returned.
+ * announced the streams feature. A consumer over its limit or an initial
+ * credit over `maxCredit` is refused with a stream-end; an id already routed
+ * ends that stream; then nothing is forwarded and undefined is returned.
  */
 export function routeStream(open: StreamOpenMessage, consumer: RelayEnd, producer: RelayEnd, options: RouteOptions): RoutedStream | undefined {
   const refuse = (error: IpcError): undefined => {
@@ -231,7 +232,12 @@ export function routeStream(open: StreamOpenMessage, consumer: RelayEnd, produce
     }
     return undefined;
   };
-  if (consumer.relay.hasConsumed(open.id)) return refuse(new IpcError(ErrorCode.BAD_MESSAGE, `stream id ${open.id} is already open`));
+  const clash = consumer.relay.consumedStream(open.id);
+  if (clash) {
+    // One stream-end cannot tell the two apart: the running one ends on both sides, the new one is dropped.
+    clash.fail(new IpcError(ErrorCode.BAD_MESSAGE, `stream id ${open.id} was opened twice`));
+    return undefined;
+  }
   if (consumer.relay.full) return refuse(new IpcError(ErrorCode.TOO_MANY_STREAMS, `stream "${open.cmd}" to ${producer.name}: too many routed streams open on this connection (maxStreams)`));
   if (open.credit > options.maxCredit) return refuse(new IpcError(ErrorCode.BAD_MESSAGE, `stream "${open.cmd}": initial credit ${open.credit} over the limit of ${options.maxCredit}`));
   const description = `stream "${open.cmd}" from ${consumer.name} to ${producer.name}`;
