@@ -208,9 +208,13 @@ class StreamProducers:
             self.refuse(sid, IpcError(E.NO_HANDLER, f"no handler for stream {message['cmd']!r}"))
             return None
         with self._lock:
-            if sid in self._running:
-                refusal = IpcError(E.BAD_MESSAGE, f"stream id {sid} is already open")
-            elif len(self._running) >= self._max_streams:
+            clash = self._running.get(sid)
+        if clash is not None:
+            # One stream-end cannot tell the two apart: the running one ends, the new one is dropped.
+            clash._end_with(IpcError(E.BAD_MESSAGE, f"stream id {sid} was opened twice"), abort=True)
+            return None
+        with self._lock:
+            if len(self._running) >= self._max_streams:
                 refusal = IpcError(E.TOO_MANY_STREAMS, f"already {len(self._running)} streams served on this connection")
             else:
                 refusal = None

@@ -220,6 +220,21 @@ class StreamTest(unittest.TestCase):
             next(link.client.open("count"))
         self.assertEqual(after.exception.code, E.DISCONNECTED)
 
+    def test_an_id_opened_twice_ends_the_running_stream(self):
+        sent = []
+        endpoint = StreamEndpoint(sent.append, True)
+        state, handler = counting()
+        open_message = {"kind": "stream-open", "id": 4, "cmd": "count", "credit": 1}
+        first_call = Call(None, "rogue", "count", "")
+        endpoint.serve(open_message, handler, first_call)
+        first = endpoint.producers._running[4]
+        endpoint.serve(open_message, handler, Call(None, "rogue", "count", ""))
+        self.assertTrue(first.finished.wait(WAIT_S))
+        ends = [m for m in sent if m["kind"] == "stream-end"]
+        self.assertEqual([(m["id"], m["error"]["code"]) for m in ends], [(4, E.BAD_MESSAGE)])
+        self.assertTrue(first_call.cancelled.is_set())
+        self.assertEqual(len(endpoint.producers), 0)
+
     def test_bad_window_is_refused_locally(self):
         link = Link()
         self.addCleanup(link.stop)
