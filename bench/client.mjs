@@ -16,6 +16,16 @@ const parent = {
       };
       process.on('message', listener);
     }),
+  /** Resolves with the next message of any of these types. */
+  nextOf: (types) =>
+    new Promise((resolve) => {
+      const listener = (message) => {
+        if (!types.includes(message.type)) return;
+        process.off('message', listener);
+        resolve(message);
+      };
+      process.on('message', listener);
+    }),
 };
 
 try {

@@ -14,13 +14,22 @@ export async function startServer({ path, handlers }) {
   for (const [cmd, fn] of Object.entries(handlers.request)) collection[cmd] = ({ data }) => fn(data);
   const server = new IpcServer({ socketPath: path, logger: quiet }, collection).start();
   await server.ready;
-  return { connections: () => server.clients().length, close: () => server.close() };
+  return {
+    connections: () => server.clients().length,
+    broadcast: (cmd, data) => server.broadcast(cmd, data),
+    discover: () => server.discover(),
+    close: () => server.close(),
+  };
 }
 
-export async function connect({ path, name }) {
-  const client = new IpcClient({ socketPath: path, name, logger: quiet }).connect();
+/** onBroadcast(cmd, data) hears the server's broadcasts of the commands listed in `broadcasts`. */
+export async function connect({ path, name, broadcasts = [], onBroadcast }) {
+  const client = new IpcClient({ socketPath: path, name, logger: quiet });
+  for (const cmd of broadcasts) client.addHandlers({ [cmd]: ({ data }) => onBroadcast(cmd, data) });
+  client.connect();
   await client.ready;
   return {
+    discover: () => client.discover(),
     emit: (cmd, data) => client.emit(cmd, data),
     emitBytes: (cmd, bytes) => client.emit(cmd, bytes),
     request: (cmd, data) => client.request(cmd, data),

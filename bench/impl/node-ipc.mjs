@@ -26,10 +26,16 @@ export async function startServer({ path, handlers }) {
     ipc.server.on(cmd, (data) => fn(typeof data?.b64 === 'string' ? Buffer.from(data.b64, 'base64') : data));
   }
   for (const [cmd, fn] of Object.entries(handlers.request)) {
-    ipc.server.on(cmd, (message, socket) => ipc.server.emit(socket, 'response', { id: message.id, data: fn(message.data) }));
+    ipc.server.on(cmd, (message, socket) => {
+      const data = fn(message.data);
+      // A promise is answered when it settles (the storm's `hang` never does).
+      if (typeof data?.then === 'function') data.then((value) => ipc.server.emit(socket, 'response', { id: message.id, data: value }));
+      else ipc.server.emit(socket, 'response', { id: message.id, data });
+    });
   }
   return {
     connections: () => ipc.server.sockets.length,
+    broadcast: (cmd, data) => ipc.server.broadcast(cmd, data),
     close: async () => {
       for (const socket of ipc.server.sockets) socket.destroy();
       ipc.server.stop();
@@ -37,13 +43,14 @@ export async function startServer({ path, handlers }) {
   };
 }
 
-export async function connect({ path, name }) {
+export async function connect({ path, name, broadcasts = [], onBroadcast }) {
   const ipc = instance();
   const id = name ?? 'bench';
   await new Promise((resolve) => {
     ipc.connectTo(id, path, () => ipc.of[id].on('connect', resolve));
   });
   const peer = ipc.of[id];
+  for (const cmd of broadcasts) peer.on(cmd, (data) => onBroadcast(cmd, data));
   const pending = new Map();
   let nextId = 1;
   peer.on('response', (message) => {

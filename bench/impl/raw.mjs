@@ -3,18 +3,20 @@ import { createConnection, createServer } from 'node:net';
 import { encodeFrame, FrameReader, FrameWriter } from './raw-frames.mjs';
 
 export async function startServer({ path, handlers }) {
-  const sockets = new Set();
+  const sockets = new Map();
   const server = createServer((socket) => {
-    sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
     const writer = new FrameWriter(socket);
+    sockets.set(socket, writer);
     const reader = new FrameReader((message, blob) => {
       if (message.kind === 'emit') {
         handlers.emit[message.cmd](blob ?? message.data);
       } else if (message.kind === 'request') {
         const data = handlers.request[message.cmd](message.data);
-        writer.send(encodeFrame({ kind: 'response', id: message.id, data }));
+        // A promise is answered when it settles (the storm's `hang` never does).
+        if (typeof data?.then === 'function') data.then((value) => writer.send(encodeFrame({ kind: 'response', id: message.id, data: value })));
+        else writer.send(encodeFrame({ kind: 'response', id: message.id, data }));
       }
     });
     socket.on('data', (chunk) => reader.push(chunk));
@@ -25,8 +27,13 @@ export async function startServer({ path, handlers }) {
   });
   return {
     connections: () => sockets.size,
+    // The ceiling: one encode, the same bytes queued for every socket.
+    broadcast: (cmd, data) => {
+      const chunks = encodeFrame({ kind: 'broadcast', cmd, data });
+      for (const writer of sockets.values()) writer.send(chunks);
+    },
     close: async () => {
-      for (const socket of sockets) socket.destroy();
+      for (const socket of sockets.keys()) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
     },
   };
@@ -49,13 +56,14 @@ async function open(path) {
   }
 }
 
-export async function connect({ path }) {
+export async function connect({ path, onBroadcast }) {
   const socket = await open(path);
   socket.on('error', () => undefined);
   const writer = new FrameWriter(socket);
   const pending = new Map();
   let nextId = 1;
   const reader = new FrameReader((message) => {
+    if (message.kind === 'broadcast') onBroadcast?.(message.cmd, message.data);
     if (message.kind !== 'response') return;
     const resolve = pending.get(message.id);
     pending.delete(message.id);

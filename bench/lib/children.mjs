@@ -40,10 +40,10 @@ export function nextMessage(child, type, timeoutMs = 120_000) {
   });
 }
 
-/** Sends { type } and waits for the reply of the same type. */
-export function ask(child, type, timeoutMs) {
+/** Sends { type, ...fields } and waits for the reply of the same type. */
+export function ask(child, type, timeoutMs, fields = {}) {
   const reply = nextMessage(child, type, timeoutMs);
-  child.send({ type });
+  child.send({ type, ...fields });
   return reply;
 }
 

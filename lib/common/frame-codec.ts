@@ -32,7 +32,11 @@ const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
 export interface EncodedFrame {
-  /** Header and JSON; then each blob as it was handed in (no copy). */
+  /**
+   * The frame's bytes: header and JSON in one chunk (a view into a shared
+   * slab for small frames), then each blob as it was handed in (no copy).
+   * The bytes are never written again once handed out.
+   */
   chunks: Uint8Array[];
   /** The value of frameLength: what the receiver compares to its limit. */
   frameLength: number;
@@ -42,17 +46,68 @@ export function encodeFrame(message: Message): EncodedFrame {
   // Refused here, locally and with the connection kept, rather than by the peer, which would close it.
   checkNesting(message, `${message.kind}${'cmd' in message ? ` "${message.cmd}"` : ''}`);
   const { json, parts, blobs } = cutBinaryParts(message as unknown as Record<string, unknown>);
-  const envelope = parts.length > 0 ? { ...(json as object), bin: parts } : json;
-  const jsonBytes = utf8Encoder.encode(JSON.stringify(envelope));
-  let frameLength = JSON_LENGTH_BYTES + jsonBytes.byteLength;
+  const text = JSON.stringify(parts.length > 0 ? { ...(json as object), bin: parts } : json);
+  const head = frameSlab.headerAndJson(text);
+  const jsonLength = head.jsonBytes;
+  let frameLength = JSON_LENGTH_BYTES + jsonLength;
   for (const blob of blobs) frameLength += blob.byteLength;
   // A frame past u32 cannot be described at all; the size limit normally stops it far earlier.
   if (frameLength > MAX_U32) throw new IpcError(ErrorCode.FRAME_TOO_LARGE, `frame of ${frameLength} bytes cannot be encoded`);
-  const header = new Uint8Array(FRAME_HEADER_BYTES);
+  const header = head.chunks[0] as Uint8Array;
   writeU32BE(header, 0, frameLength);
-  writeU32BE(header, FRAME_LENGTH_BYTES, jsonBytes.byteLength);
-  return { chunks: [header, jsonBytes, ...blobs], frameLength };
+  writeU32BE(header, FRAME_LENGTH_BYTES, jsonLength);
+  const chunks = head.chunks;
+  for (const blob of blobs) chunks.push(blob);
+  return { chunks, frameLength };
 }
+
+/** Slabs are carved into frames of at most this many bytes; larger JSON gets its own buffer. */
+const SLAB_BYTES = 64 * 1024;
+/** UTF-8 takes at most 3 bytes per UTF-16 code unit (a surrogate pair: 4 bytes for 2 units). */
+const MAX_UTF8_BYTES_PER_UNIT = 3;
+
+/**
+ * Encodes header + JSON of small frames into views of a shared 64 KiB slab,
+ * as Node's Buffer pool does: one allocation per slab rather than two per
+ * frame (the JSON and an 8-byte header), and frames sent in a row lie side
+ * by side, so a socket can write a burst as a few views, without joining
+ * them by copying (see SocketPort). A slab is only ever appended to: the
+ * bytes of a frame handed out are never overwritten, so a frame may wait in
+ * a write queue as long as it needs.
+ */
+class FrameSlab {
+  private slab = new Uint8Array(SLAB_BYTES);
+  private offset = 0;
+
+  /** chunks[0] starts with 8 header bytes for the caller to fill; jsonBytes: the JSON's UTF-8 length. */
+  headerAndJson(text: string): { chunks: Uint8Array[]; jsonBytes: number } {
+    const worstCase = FRAME_HEADER_BYTES + text.length * MAX_UTF8_BYTES_PER_UNIT;
+    // Most JSON is ASCII: try the space left when it could fit, keep it if it did.
+    if (SLAB_BYTES - this.offset >= FRAME_HEADER_BYTES + text.length) {
+      const fitted = this.encodeHere(text);
+      if (fitted) return fitted;
+    }
+    if (worstCase <= SLAB_BYTES) {
+      this.slab = new Uint8Array(SLAB_BYTES);
+      this.offset = 0;
+      return this.encodeHere(text) as { chunks: Uint8Array[]; jsonBytes: number };
+    }
+    // Large JSON: its own buffer (encodeInto would need a 3x worst-case one), and the header on its own.
+    const jsonBytes = utf8Encoder.encode(text);
+    return { chunks: [new Uint8Array(FRAME_HEADER_BYTES), jsonBytes], jsonBytes: jsonBytes.byteLength };
+  }
+
+  private encodeHere(text: string): { chunks: Uint8Array[]; jsonBytes: number } | undefined {
+    const start = this.offset;
+    const { read, written } = utf8Encoder.encodeInto(text, this.slab.subarray(start + FRAME_HEADER_BYTES));
+    if (read !== text.length) return undefined;
+    const end = start + FRAME_HEADER_BYTES + written;
+    this.offset = end;
+    return { chunks: [this.slab.subarray(start, end)], jsonBytes: written };
+  }
+}
+
+const frameSlab = new FrameSlab();
 
 /*
  * Lengths are written and read byte by byte, not through a DataView: on a
@@ -100,6 +155,8 @@ export interface FrameDecoderOptions {
  */
 export class FrameDecoder {
   private readonly chunks: Uint8Array[] = [];
+  /** Bytes of chunks[0] already consumed: an index, so reading a header makes no view at all. */
+  private consumed = 0;
   private buffered = 0;
   private state = DecoderState.ReadingHeader;
   private bodyLength = 0;
@@ -141,6 +198,7 @@ export class FrameDecoder {
     } catch (error) {
       this.state = DecoderState.Failed;
       this.chunks.length = 0;
+      this.consumed = 0;
       this.buffered = 0;
       throw error;
     }
@@ -149,9 +207,18 @@ export class FrameDecoder {
 
   private readHeader(): boolean {
     if (this.buffered < FRAME_HEADER_BYTES) return false;
-    const header = this.take(FRAME_HEADER_BYTES);
-    const frameLength = readU32BE(header, 0);
-    const jsonLength = readU32BE(header, FRAME_LENGTH_BYTES);
+    const first = this.chunks[0] as Uint8Array;
+    let frameLength: number;
+    let jsonLength: number;
+    if (first.byteLength - this.consumed >= FRAME_HEADER_BYTES) {
+      frameLength = readU32BE(first, this.consumed);
+      jsonLength = readU32BE(first, this.consumed + FRAME_LENGTH_BYTES);
+      this.advance(first, FRAME_HEADER_BYTES);
+    } else {
+      const header = this.take(FRAME_HEADER_BYTES);
+      frameLength = readU32BE(header, 0);
+      jsonLength = readU32BE(header, FRAME_LENGTH_BYTES);
+    }
     const limit = Math.min(this.firstFrameLimit ?? this.maxFrameSize, this.maxFrameSize);
     if (frameLength > limit) {
       throw new IpcError(
@@ -188,32 +255,34 @@ export class FrameDecoder {
 
   /** Removes n bytes from the front: a view when they sit in one chunk, one copy when they span several. */
   private take(n: number): Uint8Array {
-    const first = this.chunks[0];
     if (n === 0) return new Uint8Array(0);
-    if (first !== undefined && first.byteLength >= n) {
-      const taken = first.subarray(0, n);
-      if (first.byteLength === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-      this.buffered -= n;
-      return taken;
+    const first = this.chunks[0] as Uint8Array;
+    const start = this.consumed;
+    if (first.byteLength - start >= n) {
+      this.advance(first, n);
+      return first.subarray(start, start + n);
     }
     const out = this.allocate(n);
     let filled = 0;
     while (filled < n) {
       const chunk = this.chunks[0] as Uint8Array;
-      const wanted = n - filled;
-      if (chunk.byteLength <= wanted) {
-        out.set(chunk, filled);
-        filled += chunk.byteLength;
-        this.chunks.shift();
-      } else {
-        out.set(chunk.subarray(0, wanted), filled);
-        this.chunks[0] = chunk.subarray(wanted);
-        filled += wanted;
-      }
+      const from = this.consumed;
+      const count = Math.min(chunk.byteLength - from, n - filled);
+      out.set(from === 0 && count === chunk.byteLength ? chunk : chunk.subarray(from, from + count), filled);
+      filled += count;
+      this.advance(chunk, count);
     }
-    this.buffered -= n;
     return out;
+  }
+
+  /** Marks n bytes of the first chunk as consumed, dropping the chunk when it is used up. */
+  private advance(first: Uint8Array, n: number): void {
+    this.consumed += n;
+    this.buffered -= n;
+    if (this.consumed === first.byteLength) {
+      this.chunks.shift();
+      this.consumed = 0;
+    }
   }
 }
 

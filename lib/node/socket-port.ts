@@ -15,10 +15,17 @@ export interface SocketPortOptions {
   onUndecodable?: (error: IpcError) => void;
 }
 
-/** Chunks smaller than this are copied into one buffer per flush; larger ones are written as they are. */
-const COALESCE_BELOW_BYTES = 64 * 1024;
+/**
+ * Chunks smaller than this are copied into one buffer per flush; larger ones
+ * are written as they are. Frames encoded in a row share a slab and are
+ * joined without a copy first (joinAdjacent), so a burst is a few large views.
+ */
+const COALESCE_BELOW_BYTES = 4 * 1024;
 /** How long a closing socket may take to flush its last frame before it is destroyed. */
 const CLOSE_GRACE_MS = 1000;
+
+/** One function for every port, not a closure each: it is kept for the connection's life (heap per client). */
+const allocateBuffer = (size: number): Uint8Array => Buffer.allocUnsafe(size);
 
 /**
  * A node:net socket as a Port: length-prefixed frames both ways. Frames sent
@@ -46,7 +53,7 @@ export class SocketPort implements Port {
       maxFrameSize: options.maxFrameSize,
       maxFirstFrameSize: options.maxFirstFrameSize,
       onUndecodable: options.onUndecodable,
-      allocate: (size) => Buffer.allocUnsafe(size),
+      allocate: allocateBuffer,
     });
     this.maxPendingWriteBytes = options.maxPendingWriteBytes ?? Number.POSITIVE_INFINITY;
     socket.setNoDelay?.(true);
@@ -104,9 +111,14 @@ export class SocketPort implements Port {
   private flush(): void {
     this.flushScheduled = false;
     if (this.outgoing.length === 0 || this.socket.destroyed) return;
-    const chunks = this.outgoing;
+    const chunks = joinAdjacent(this.outgoing);
     this.outgoing = [];
     this.outgoingBytes = 0;
+    if (chunks.length === 1) {
+      this.socket.write(chunks[0] as Uint8Array);
+      return;
+    }
+    // One writev for the lot; only runs of small, scattered chunks are copied together.
     this.socket.cork();
     let small: Uint8Array[] = [];
     for (const chunk of chunks) {
@@ -114,7 +126,7 @@ export class SocketPort implements Port {
         small.push(chunk);
         continue;
       }
-      if (small.length > 0) this.socket.write(Buffer.concat(small));
+      if (small.length > 0) this.socket.write(small.length === 1 ? (small[0] as Uint8Array) : Buffer.concat(small));
       small = [];
       this.socket.write(chunk);
     }
@@ -154,4 +166,32 @@ export class SocketPort implements Port {
     }
     this.close(error);
   }
+}
+
+/**
+ * Joins chunks that lie side by side in the same memory into one view (the
+ * frame codec encodes small frames one after another into a shared slab).
+ */
+export function joinAdjacent(chunks: Uint8Array[]): Uint8Array[] {
+  const joined: Uint8Array[] = [];
+  let first = chunks[0] as Uint8Array;
+  let runBytes = first.byteLength;
+  let runChunks = 1;
+  const endRun = (): void => {
+    joined.push(runChunks === 1 ? first : new Uint8Array(first.buffer, first.byteOffset, runBytes));
+  };
+  for (let i = 1; i < chunks.length; i += 1) {
+    const chunk = chunks[i] as Uint8Array;
+    if (chunk.buffer === first.buffer && chunk.byteOffset === first.byteOffset + runBytes) {
+      runBytes += chunk.byteLength;
+      runChunks += 1;
+    } else {
+      endRun();
+      first = chunk;
+      runBytes = chunk.byteLength;
+      runChunks = 1;
+    }
+  }
+  endRun();
+  return joined;
 }
