@@ -9,7 +9,12 @@ import type {
   PayloadOnlyArgs,
   RequestOptions,
   ResultOf,
+  ItemOf,
+  StreamCallOptions,
+  StreamKeys,
 } from './contract.js';
+import { dispatchStreamMessage, type ServerStreamContext } from './server-streams.js';
+import { failedStream } from './streams/pulled-streams.js';
 import { ErrorCode, IpcError } from './errors.js';
 import { EventDispatcher } from './event-dispatcher.js';
 import { DEFAULT_MAX_FRAME_SIZE } from './frame-codec.js';
@@ -29,6 +34,8 @@ import {
   type Message,
   type ResponseMessage,
   fatalErrorMessage,
+  isStreamMessage,
+  SUPPORTED_FEATURES,
 } from './messages.js';
 import { admit, type Admission } from './admission.js';
 import { newId } from './ids.js';
@@ -45,6 +52,10 @@ export interface ServerCoreOptions<C extends Contract = AnyContract> {
   maxFrameSize?: number;
   requestTimeoutMs?: number;
   handshakeTimeoutMs?: number;
+  /** Streams each connection may have open per role (opened, served, routed); default 256, then TOO_MANY_STREAMS. */
+  maxStreams?: number;
+  /** Outstanding credit a peer may grant on one stream (its window); default 1024, then BAD_MESSAGE. */
+  maxStreamCredit?: number;
   logger?: Logger;
 }
 
@@ -96,6 +107,7 @@ export class ServerCore<C extends Contract = AnyContract> {
     }
   };
   private closing = false;
+  private readonly streamContext: ServerStreamContext;
   /** The seed's `server` in handler containers (the node:net Server on the Node side). */
   protected serverHandle: unknown = null;
 
@@ -111,7 +123,9 @@ export class ServerCore<C extends Contract = AnyContract> {
       registry: this.registry,
       reportError: (error) => this.reportError(error),
       traceSent: (peer, message) => traceMessage(this.logger, this.verbose, this.name, '->', peer.name, message),
+      streamLimits: streamLimits(options),
     };
+    this.streamContext = { name: this.name, registry: this.registry, serverHandle: () => this.serverHandle, peer: (name) => this.peers.get(name) };
     this.registry.addAll(handlers);
     this.registry.addBuiltIn(WAIT_COMMAND, (container) => answerPeerWait(this, container));
   }
@@ -200,6 +214,22 @@ export class ServerCore<C extends Contract = AnyContract> {
   }
 
   /**
+   * Opens a stream from a client's stream handler: `for await (const item of server.stream('sensor', 'samples', data))`.
+   * Breaking out of the loop cancels it (the producer's `finally` runs); NO_SUCH_CLIENT, UNSUPPORTED (an older
+   * client) and the producer's errors are thrown from the loop.
+   */
+  stream<T extends keyof C['clients'] & string, K extends StreamKeys<C['clients'][T]>>(
+    clientName: T,
+    command: K,
+    ...[data, options]: PayloadArgs<C['clients'][T][K]['payload'], StreamCallOptions>
+  ): AsyncIterableIterator<ItemOf<C['clients'][T], K>, undefined> {
+    if (this.closing) return failedStream(new IpcError(ErrorCode.CLOSED, 'server is closed'));
+    const peer = this.peers.get(clientName);
+    if (!peer) return failedStream(noSuchClient(clientName));
+    return peer.streams.open(command, data, options);
+  }
+
+  /**
    * Takes a new connection from any transport. It must say hello within the
    * handshake timeout; `policy` lets a trusted transport fix its name and limits.
    */
@@ -271,7 +301,7 @@ export class ServerCore<C extends Contract = AnyContract> {
     }
     const hello = message as HelloMessage;
     if (hello.maxFrameSize !== undefined) port.maxOutgoingFrameSize = hello.maxFrameSize;
-    const peer = new PeerConnection({ name, uuid, session }, port, policy, hello.commands ?? [], this.host);
+    const peer = new PeerConnection({ name, uuid, session, features: hello.features }, port, policy, hello.commands ?? [], this.host);
     this.connecting.delete(port);
     this.peers.set(name, peer);
     peer.send({
@@ -282,6 +312,7 @@ export class ServerCore<C extends Contract = AnyContract> {
       session,
       serverName: this.name,
       maxFrameSize: this.maxFrameSize,
+      features: [...SUPPORTED_FEATURES],
     });
     this.events.dispatch('client-connected', peerInfo(peer), (e) => this.logger.error(e));
     return peer;
@@ -301,6 +332,10 @@ export class ServerCore<C extends Contract = AnyContract> {
   private onPeerMessage(peer: PeerConnection, message: Message): void {
     traceMessage(this.logger, this.verbose, this.name, '<-', peer.name, message);
     if (this.events.hasListeners('message')) this.events.dispatch('message', { from: peer.name, message }, (e) => this.logger.error(e));
+    if (isStreamMessage(message)) {
+      dispatchStreamMessage(this.streamContext, peer, message);
+      return;
+    }
     switch (message.kind) {
       case MessageKind.Emit:
       case MessageKind.Broadcast:
@@ -421,6 +456,18 @@ export class ServerCore<C extends Contract = AnyContract> {
 
 function peerInfo(peer: PeerConnection): PeerInfo {
   return { name: peer.name, uuid: peer.uuid, kind: peer.policy.kind ?? 'socket' };
+}
+
+function streamLimits(options: ServerCoreOptions<Contract>): { maxStreams?: number; maxCredit?: number } {
+  const limits: { maxStreams?: number; maxCredit?: number } = {};
+  if (options.maxStreams !== undefined) limits.maxStreams = positiveInteger(options.maxStreams, 'maxStreams');
+  if (options.maxStreamCredit !== undefined) limits.maxCredit = positiveInteger(options.maxStreamCredit, 'maxStreamCredit');
+  return limits;
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new IpcError(ErrorCode.INVALID_ARGUMENT, `${name} must be a positive integer, got ${value}`);
+  return value;
 }
 
 function noSuchClient(name: string): IpcError {

@@ -35,7 +35,7 @@ describe('stream message validation', () => {
     expect(refusal({ kind: 'stream-open', id: 1, cmd: 'tail', credit: 1.5 })).toMatch(/"credit"/);
     expect(refusal({ kind: 'stream-open', id: 1, credit: 1 })).toMatch(/"cmd" must be a string/);
     expect(refusal({ kind: 'stream-open', id: 1, cmd: 'tail', credit: 1, to: 5 })).toMatch(/"to" must be a string/);
-    expect(refusal({ kind: 'stream-item', id: -1 })).toMatch(/"id" must be a non-negative integer/);
+    expect(refusal({ kind: 'stream-item', id: -1 })).toMatch(/"id" must be an integer from 0 to 2\^53 - 1/);
     expect(refusal({ kind: 'stream-credit', id: 1 })).toMatch(/"n" must be a positive integer/);
     expect(refusal({ kind: 'stream-credit', id: 1, n: -3 })).toMatch(/"n"/);
     expect(refusal({ kind: 'stream-end', id: 1, error: 'boom' })).toMatch(/"error" must be an object/);
