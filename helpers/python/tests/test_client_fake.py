@@ -48,7 +48,7 @@ class FakeServerTest(unittest.TestCase):
         t.start()
         peer = self.server.accept()
         hello = peer.recv()
-        self.assertEqual(hello, {"kind": "hello", "version": 1, "name": "py", "token": "tok", "commands": ["a"]})
+        self.assertEqual(hello, {"kind": "hello", "version": 1, "name": "py", "token": "tok", "commands": ["a"], "features": ["streams"]})
         peer.welcome(hello, name="py")
         t.join()
         self.assertTrue(c.connected)
