@@ -198,6 +198,8 @@ export function createRendererApi<C extends Contract = AnyContract, N extends st
 
 /** Reads the code back from an error the page API rejected or threw with. */
 export function parseBridgeError(error: unknown): { code: string; remoteCode?: string; message: string } | undefined {
+  // An IpcError made on the page's side (a stream's loop, browser mode) carries its code as a property.
+  if (error instanceof IpcError) return error.remoteCode === undefined ? { code: error.code, message: error.message } : { code: error.code, remoteCode: error.remoteCode, message: error.message };
   // Duck-typed: an Error from another realm (the page, across contextBridge) fails instanceof.
   const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : error;
   const text = typeof message === 'string' ? message : undefined;
