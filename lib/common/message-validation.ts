@@ -72,8 +72,11 @@ export function validateMessage(value: unknown): Message {
       requireRouting(m);
       break;
     case MessageKind.StreamItem:
+      requireId(m);
+      break;
     case MessageKind.StreamCancel:
       requireId(m);
+      if (m.error !== undefined) requireWireError(m.error);
       break;
     case MessageKind.StreamCredit:
       requireId(m);

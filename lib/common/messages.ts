@@ -202,6 +202,8 @@ export interface StreamEndMessage extends Envelope {
 export interface StreamCancelMessage extends Envelope {
   kind: typeof MessageKind.StreamCancel;
   id: number;
+  /** Why, when it is not the consumer's own choice: the server sends DISCONNECTED when a routed stream's consumer went. */
+  error?: WireError;
 }
 
 /** Messages a producer receives about a stream it serves. */

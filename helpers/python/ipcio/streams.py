@@ -62,8 +62,8 @@ def validate_stream_message(message):
     for field, ok in _REQUIRED[kind].items():
         if field not in message or not ok(message[field]):
             raise IpcError(E.BAD_MESSAGE, f"{kind} message with a missing or bad {field!r}")
-    if kind == "stream-end" and "error" in message and not _is_error(message["error"]):
-        raise IpcError(E.BAD_MESSAGE, "stream-end with a malformed error")
+    if kind in ("stream-end", "stream-cancel") and "error" in message and not _is_error(message["error"]):
+        raise IpcError(E.BAD_MESSAGE, f"{kind} with a malformed error")
 
 
 def _spawn_thread(target):
@@ -91,7 +91,12 @@ class StreamProducer:
 
     def receive(self, message):
         if message["kind"] == "stream-cancel":
-            self._settle(IpcError(E.CANCELLED, f"{self.description} was cancelled by the consumer"), abort=True)
+            # With an error: the server cancels for a routed consumer that went (DISCONNECTED).
+            if _is_error(message.get("error")):
+                reason = IpcError.from_wire(message["error"])
+            else:
+                reason = IpcError(E.CANCELLED, f"{self.description} was cancelled by the consumer")
+            self._settle(reason, abort=True)
             return
         with self._cond:
             if self._settled:

@@ -40,7 +40,8 @@ export class StreamProducer {
   receive(message: StreamToProducerMessage): void {
     if (this.settled) return;
     if (message.kind === MessageKind.StreamCancel) {
-      this.settle(new IpcError(ErrorCode.CANCELLED, `${this.description} was cancelled by the consumer`));
+      // With an error: the server cancels for a routed consumer that went (DISCONNECTED).
+      this.settle(message.error === undefined ? new IpcError(ErrorCode.CANCELLED, `${this.description} was cancelled by the consumer`) : IpcError.fromWire(message.error));
       return;
     }
     if (this.credit + message.n > this.maxCredit) {

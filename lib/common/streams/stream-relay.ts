@@ -85,11 +85,12 @@ export class RoutedStream {
     this.sendToConsumer(item);
   }
 
-  /** The consumer's connection went: the producer is cancelled. */
+  /** The consumer's connection went: the producer is cancelled, told DISCONNECTED (its signal's reason). */
   consumerGone(reason: IpcError): void {
     if (this.settled) return;
-    this.sendToProducer({ kind: MessageKind.StreamCancel, id: this.producerId });
-    this.settle(reason);
+    const error = new IpcError(ErrorCode.DISCONNECTED, `${this.description}: ${this.consumer.name} disconnected (${reason.message})`);
+    this.sendToProducer({ kind: MessageKind.StreamCancel, id: this.producerId, error: error.toWire() });
+    this.settle(error);
   }
 
   /** The producer's connection went: the consumer's loop ends with DISCONNECTED. */
