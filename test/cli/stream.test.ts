@@ -25,6 +25,10 @@ describe('ipcio stream', () => {
         count: async function* ({ data }: HandlerContainer<{ n: number }>) {
           for (let i = 0; i < data.n; i += 1) yield { i, raw: new Uint8Array([i, 255]) };
         },
+        stuck: async function* ({ signal }: HandlerContainer<undefined>) {
+          yield 'one';
+          await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        },
         broken: async function* () {
           yield 'first';
           throw Object.assign(new Error('sensor on fire'), { code: 'E_SENSOR' });
@@ -96,6 +100,13 @@ describe('ipcio stream', () => {
     const ghost = await cli('--to', 'ghost', 'ticks');
     expect(ghost.code).toBe(3);
     expect(ghost.stderr).toMatch(/^NO_SUCH_CLIENT: /);
+  });
+
+  it('--idle-timeout: a producer that stops sending exits 4 with TIMEOUT, after the items it sent', async () => {
+    const { code, stdout, stderr } = await cli('--idle-timeout', '200', 'stuck');
+    expect(code).toBe(4);
+    expect(stdout).toBe('"one"\n');
+    expect(stderr).toMatch(/^TIMEOUT: /);
   });
 
   it('refuses a bad --window as a usage error (exit 1)', async () => {

@@ -208,6 +208,35 @@ describe('streams over a real socket (Node server and clients in this process)',
     expect(await items).toEqual([0, 1, 2]);
   });
 
+  it('a stream waiting offline gives up with TIMEOUT after requestTimeoutMs, CANCELLED on its signal, CLOSED on close()', async () => {
+    const client = new IpcClient({ socketPath: socket.socketPath, name: 'never', logger: quiet, reconnect: false, requestTimeoutMs: 50 });
+    clients.push(client);
+    expect((await failureOf(client.stream('count'))).code).toBe('TIMEOUT');
+    const controller = new AbortController();
+    const aborted = failureOf(client.stream('count', undefined, { signal: controller.signal }));
+    controller.abort();
+    expect((await aborted).code).toBe('CANCELLED');
+    const patient = new IpcClient({ socketPath: socket.socketPath, name: 'patient', logger: quiet, reconnect: false, requestTimeoutMs: 0 });
+    const closing = failureOf(patient.stream('count'));
+    await patient.close();
+    expect((await closing).code).toBe('CLOSED');
+  });
+
+  it('the idle timeout ends a stream whose producer holds credit but sends nothing: TIMEOUT, and the producer is cancelled', async () => {
+    const cancelled = deferred<unknown>();
+    server.addHandlers({
+      stuck: async function* ({ signal }: HandlerContainer<undefined>) {
+        yield 'one';
+        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        cancelled.resolve(signal.reason);
+      },
+    });
+    const client = await connect('reader');
+    const failure = await failureOf(client.stream('stuck', undefined, { idleTimeoutMs: 100 }));
+    expect(failure).toMatchObject({ code: 'TIMEOUT', items: ['one'] });
+    await cancelled.promise;
+  });
+
   it('a client without the streams feature: server.stream and routed streams to it get UNSUPPORTED; requests keep working', async () => {
     const old = await RawPeer.connect(socket.socketPath);
     old.send({ kind: MessageKind.Hello, version: PROTOCOL_VERSION, name: 'old', commands: ['double'] });
