@@ -3,7 +3,7 @@
 // and fresh client process(es); implementations run interleaved within each
 // round, and the table reports medians over the rounds.
 //
-//   node bench/run.mjs [--quick] [--rounds=N] [--only=latency,small,burst,json-1mib,binary-1mib,idle,scale,browser]
+//   node bench/run.mjs [--quick] [--rounds=N] [--only=latency,small,burst,json-1mib,binary-1mib,idle,scale,browser,streams]
 //                      [--impls=raw,ipcio,node-ipc] [--pin=none|same|split] [--json=FILE] [--profile=DIR]
 //   BENCH_ROUNDS=N sets the number of rounds too; IPCIO_ENTRY=file:///.../dist/node/index.js
 //   measures another ipcio build; --profile writes a .cpuprofile per process (see profile-top.mjs).
@@ -11,6 +11,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { measureBrowser } from './lib/browser.mjs';
+import { measureStreams } from './lib/streams.mjs';
 import { ask, killAll, nextMessage, sleep, startChild, stopChild, waitExit } from './lib/children.mjs';
 import { load, machine, revision } from './lib/machine.mjs';
 import { perRound, summarize, table, verdicts } from './lib/report.mjs';
@@ -38,6 +39,7 @@ const FULL = {
   burst: { warmup: 10_000, total: 100_000 },
   scale: { clients: 10_000, processes: 4, concurrency: 50, settleMs: 1_000, broadcasts: 5, inFlightPerClient: 4, stormDivisor: 10 },
   browser: { warmup: 500, requests: 5_000 },
+  streams: { n: 300_000, window: 1024, blobs: 512, blobWindow: 16, mib: 1024, stallWindow: 16, first: 16, stallMs: 10_000, sampleMs: 250 },
 };
 /**
  * node-ipc moves 1 MiB messages 10-100x slower than the others, so it sends
@@ -54,11 +56,12 @@ const QUICK = {
   burst: { warmup: 10_000, total: 100_000 },
   scale: { clients: 2_000, processes: 4, concurrency: 50, settleMs: 500, broadcasts: 3, inFlightPerClient: 4, stormDivisor: 10 },
   browser: { warmup: 200, requests: 1_000 },
+  streams: { n: 50_000, window: 1024, blobs: 64, blobWindow: 16, mib: 1024, stallWindow: 16, first: 16, stallMs: 10_000, sampleMs: 250 },
 };
 const config = flags.quick ? QUICK : FULL;
 const rounds = Number(flags.rounds ?? process.env.BENCH_ROUNDS ?? config.rounds);
 const IMPLS = flags.impls ? flags.impls.split(',') : ['raw', 'ipcio', 'node-ipc'];
-const SCENARIOS = flags.only ? flags.only.split(',') : ['latency', 'small', 'burst', 'json-1mib', 'binary-1mib', 'idle', 'scale', 'browser'];
+const SCENARIOS = flags.only ? flags.only.split(',') : ['latency', 'small', 'burst', 'json-1mib', 'binary-1mib', 'idle', 'scale', 'browser', 'streams'];
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`bad number of rounds: ${rounds}`);
 /** CPU pinning of the server and client processes: none (the scheduler decides), split (CPU 0 and 1) or same (both on CPU 0). */
 const PINS = { none: {}, split: { server: 0, client: 1 }, same: { server: 0, client: 0 } };
@@ -265,7 +268,15 @@ async function runBrowser(impl, round) {
   return measureBrowser({ params: config.browser, socketPath, execArgv: (role) => childArgv(role, impl, 'browser', round) });
 }
 
+/** Streams exist only in ipcio: the other implementations have no row (raw node:net is measured inside the scenario). */
+async function runStreams(impl, round) {
+  if (impl !== 'ipcio') return {};
+  const socketPath = `${dir}/streams-${round}.sock`;
+  return measureStreams({ params: config.streams, socketPath, execArgv: (role) => childArgv(role, impl, 'streams', round) });
+}
+
 async function measure(impl, scenario, round) {
+  if (scenario === 'streams') return runStreams(impl, round);
   if (scenario === 'idle') return runIdle(impl, round);
   if (scenario === 'scale') return runScale(impl, round);
   if (scenario === 'browser') return runBrowser(impl, round);

@@ -29,6 +29,13 @@ export const METRICS = [
   { key: 'browserP99Us', scenario: 'browser', label: 'browser mode: page request round trip, p99 (µs)', lowerIsBetter: true },
   { key: 'browserSocketMedianUs', scenario: 'browser', label: 'browser mode: socket client round trip, same server, median (µs)', lowerIsBetter: true },
   { key: 'browserPageToSocket', scenario: 'browser', label: 'browser mode: page / socket client round trip', lowerIsBetter: true },
+  { key: 'streamItemsPerSecond', scenario: 'streams', label: 'streams: 64 B items server → client through a stream, window 1024 (items/s)' },
+  { key: 'emitItemsPerSecond', scenario: 'streams', label: 'streams: the same items as server → client emits (items/s)' },
+  { key: 'rawItemsPerSecond', scenario: 'streams', label: 'streams: the same items as raw node:net frames (items/s)' },
+  { key: 'streamBinaryMBps', scenario: 'streams', label: 'streams: 1 MiB binary items through a stream, window 16 (MB/s)' },
+  { key: 'stalledRssGrowthMB', scenario: 'streams', label: 'streams: server RSS growth, routed 1 GiB producer, window 16, consumer stopped 10 s (MB)', lowerIsBetter: true },
+  { key: 'stalledHeapGrowthMB', scenario: 'streams', label: 'streams: server heapUsed growth in that stall (MB)', lowerIsBetter: true },
+  { key: 'stalledProducedMiB', scenario: 'streams', label: 'streams: MiB the producer yielded in that stall (of 1024)', lowerIsBetter: true },
   // Diagnostics: CPU time (user + system) per message on each side, to see where the time goes.
   { key: 'latencyClientCpuUs', scenario: 'latency', label: 'latency: client CPU per request (µs)', cpu: true },
   { key: 'latencyServerCpuUs', scenario: 'latency', label: 'latency: server CPU per request (µs)', cpu: true },

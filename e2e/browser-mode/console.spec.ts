@@ -5,11 +5,14 @@ import {
   helperErrorShowsItsCode,
   killedHelperLeavesAndReturns,
   listsBothHelpersAndItself,
+  liveFeedPausesAndCancels,
   longRequestShowsProgressAndCancels,
   requestsReachEachHelper,
   secondWindowIsASecondPeer,
 } from '../support/scenarios.js';
 
+/** The live feed's stream window, as src/renderer/src/live-feed.ts sets it (FEED_WINDOW). */
+const FEED_WINDOW = 4;
 const README_SCREENSHOT = fileURLToPath(new URL('../../docs/screenshot.png', import.meta.url));
 
 test.describe('sidecar console in browser mode', () => {
@@ -44,6 +47,10 @@ test.describe('sidecar console in browser mode', () => {
 
   test('a long request shows progress and can be cancelled', async ({ console: view }) => {
     await longRequestShowsProgressAndCancels(view);
+  });
+
+  test("a live feed (sysload's stream) pauses within its window and cancels", async ({ console: view }) => {
+    await liveFeedPausesAndCancels(view, FEED_WINDOW);
   });
 
   test('killing a helper shows it leave and come back: Node and Python', async ({ console: view }) => {

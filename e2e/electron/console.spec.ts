@@ -83,7 +83,7 @@ test.describe('sidecar console in Electron', () => {
     }));
     base.expect(globals).toEqual({
       ipcio: true,
-      keys: ['broadcast', 'discover', 'emit', 'emitTo', 'handle', 'on', 'request', 'requestFrom', 'waitForPeer'],
+      keys: ['broadcast', 'discover', 'emit', 'emitTo', 'handle', 'on', 'request', 'requestFrom', 'streamCancel', 'streamOpen', 'streamPull', 'waitForPeer'],
       require: 'undefined',
       process: 'undefined',
     });

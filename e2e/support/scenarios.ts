@@ -108,3 +108,45 @@ export async function secondWindowIsASecondPeer(view: ConsolePage, open: () => P
   await expect(view.peerEvent('left', secondName)).toHaveCount(1);
   await expect(view.peer(secondName)).toHaveCount(0);
 }
+
+/**
+ * sysload's `samples` stream: items arrive in order; Pause stops reading, so
+ * the helper stops within the stream's window of what the page has shown
+ * (asked of the helper itself, by request, several times over more than a
+ * second of its 100 ms interval); Resume reads on; Cancel closes the helper's
+ * generator.
+ */
+export async function liveFeedPausesAndCancels(view: ConsolePage, feedWindow: number): Promise<void> {
+  const status = view.page.locator('#feed-status');
+  const shown = async (): Promise<number> => Number(await status.getAttribute('data-shown'));
+  const helperState = async (): Promise<{ yielded: number; running: boolean }> => {
+    const answer = await view.request('sysload', 'samplesState');
+    expect(answer.state).toBe('ok');
+    return JSON.parse(answer.text) as { yielded: number; running: boolean };
+  };
+  await view.page.locator('#feed-start').click();
+  await expect.poll(shown).toBeGreaterThanOrEqual(5);
+  // In order: the sample shown last is the one numbered with the count shown.
+  await expect.poll(async () => `${await view.page.locator('#feed-last').textContent()}|${await shown()}`).toMatch(/^#(\d+):.*\|\1$/);
+
+  await view.page.locator('#feed-pause').click();
+  await expect(status).toHaveAttribute('data-state', 'paused');
+  const pausedAt = await shown();
+  // The helper used the credit it had, then stopped: never more than the window ahead of the page.
+  const rounds: number[] = [];
+  for (let round = 0; round < 12; round += 1) {
+    const { yielded, running } = await helperState();
+    expect(running).toBe(true);
+    expect(yielded).toBeLessThanOrEqual(pausedAt + feedWindow);
+    expect(await shown()).toBe(pausedAt);
+    rounds.push(yielded);
+  }
+  expect(rounds.at(-1)).toBeGreaterThanOrEqual(pausedAt);
+
+  await view.page.locator('#feed-pause').click();
+  await expect.poll(shown).toBeGreaterThan(pausedAt + feedWindow);
+  await view.page.locator('#feed-cancel').click();
+  await expect(status).toHaveAttribute('data-state', 'cancelled');
+  await expect.poll(async () => (await helperState()).running).toBe(false);
+  await expect(view.page.locator('#feed-start')).toBeEnabled();
+}

@@ -44,12 +44,14 @@ async function hashFile({ data, signal }) {
 }
 
 /**
- * Hashes `megabytes` MiB of generated data (MiB i filled with byte i % 256,
- * so anyone can check the digest), telling the requester how far it got
- * after each MiB. It stops at the next step once the request's AbortSignal
- * fires (the page pressed Cancel, the request timed out, the page went away).
+ * A stream: hashes `megabytes` MiB of generated data (MiB i filled with byte
+ * i % 256, so anyone can check the digest) and yields `{ done, total }` after
+ * each MiB, the last step with the result. The window's credit paces it: a
+ * window that stops reading stops the hashing a few steps later. Cancelled
+ * (the page broke out of its loop, pressed Cancel, went away), the generator
+ * is closed at its next step and tells the requester where it stopped.
  */
-async function longHash({ data, client_name: requester, signal }) {
+async function* longHash({ data, client_name: requester, signal }) {
   const total = Number(data?.megabytes);
   const job = String(data?.job ?? '');
   if (!Number.isInteger(total) || total < 1 || total > MAX_LONG_MEGABYTES) {
@@ -57,16 +59,19 @@ async function longHash({ data, client_name: requester, signal }) {
   }
   const hash = createHash('sha256');
   const block = Buffer.alloc(MIB);
-  for (let done = 0; done < total; done += 1) {
-    if (signal.aborted) {
-      client.emitTo(requester, 'progress', { job, done, total, state: 'cancelled' });
-      throw signal.reason;
+  let hashed = 0;
+  try {
+    while (hashed < total) {
+      hash.update(block.fill(hashed % 256));
+      hashed += 1;
+      if (hashed === total) yield { done: hashed, total, result: result(hash, total * MIB, `${total} MiB of generated data`) };
+      else yield { done: hashed, total };
+      await sleep(STEP_PAUSE_MS);
     }
-    hash.update(block.fill(done % 256));
-    client.emitTo(requester, 'progress', { job, done: done + 1, total, state: done + 1 === total ? 'done' : 'working' });
-    await sleep(STEP_PAUSE_MS);
+  } finally {
+    // The stream is over for the page; its last word comes as an emit: the hasher's own count.
+    if (signal.aborted) client.emitTo(requester, 'progress', { job, done: hashed, total, state: 'cancelled' });
   }
-  return result(hash, total * MIB, `${total} MiB of generated data`);
 }
 
 const client = new IpcClient({}, {

@@ -26,13 +26,44 @@ def sample():
     return {"loadavg": [one, five, fifteen], "cpus": os.cpu_count() or 1, "at": time.time(), "pid": os.getpid()}
 
 
+class SampleFeeds:
+    """The `samples` stream, and how far its latest run got (for the page's and the tests' eyes)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._state = {"yielded": 0, "running": False}
+
+    def samples(self, call):
+        """A generator: one sample every `everyMs`. It runs only while the window grants credit, so a
+        paused window pauses it; a cancel (or the window going away) sets call.cancelled and closes it."""
+        every_s = max(0.02, float((call.data or {}).get("everyMs", 1000)) / 1000.0)
+        with self._lock:
+            self._state = state = {"yielded": 0, "running": True}
+        try:
+            while not call.cancelled.is_set():
+                with self._lock:
+                    state["yielded"] += 1
+                    n = state["yielded"]
+                yield {**sample(), "n": n}
+                if call.cancelled.wait(every_s):
+                    break
+        finally:
+            with self._lock:
+                state["running"] = False
+
+    def state(self, _call):
+        with self._lock:
+            return dict(self._state)
+
+
 def info(_call):
     return {"python": platform.python_version(), "platform": platform.platform(), "pid": os.getpid()}
 
 
 def main():
     client = Client()
-    client.add_handlers({"sample": lambda _call: sample(), "info": info})
+    feeds = SampleFeeds()
+    client.add_handlers({"sample": lambda _call: sample(), "info": info, "samples": feeds.samples, "samplesState": feeds.state})
     stop = threading.Event()
     # SIGTERM from the supervisor (or the app quitting): close cleanly rather than die mid-frame.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -6,7 +6,9 @@
 import { ClientEndpoint, type ClientEndpointOptions } from '../common/client-endpoint.js';
 import type { AnyContract, Contract, RequestOptions } from '../common/contract.js';
 import { ErrorCode, IpcError } from '../common/errors.js';
-import { createRendererApi, type RendererApi } from '../common/renderer-api.js';
+import { createRendererApi, DEFAULT_PAGE_MAX_STREAMS, type RendererApi } from '../common/renderer-api.js';
+import type { StreamCallOptions } from '../common/contract.js';
+import { PulledStreams } from '../common/streams/pulled-streams.js';
 import { PERMANENT_REFUSALS } from '../common/websocket-protocol.js';
 import { ConnectionGate, type ConnectionState } from './connection-gate.js';
 import { openWebSocketPort } from './websocket-port.js';
@@ -59,7 +61,10 @@ export function connectIpcio<C extends Contract = AnyContract, N extends string 
   );
   endpoint.on('connect', () => gate.connected());
   endpoint.connect();
-  return createRendererApi(gatedEndpoint(endpoint, gate));
+  const pulled = new PulledStreams(DEFAULT_PAGE_MAX_STREAMS);
+  // Leaving the page cancels its streams at once; the closing WebSocket then ends whatever is left on main's side.
+  globalThis.addEventListener?.('pagehide', () => pulled.cancelAll());
+  return createRendererApi(gatedEndpoint(endpoint, gate), pulled);
 }
 
 type Endpoint = ClientEndpoint<AnyContract, string>;
@@ -80,11 +85,15 @@ function gatedEndpoint<C extends Contract, N extends string>(typed: ClientEndpoi
     emit: (command: string, data: unknown) => (gate.check(), endpoint.emit(command, data)),
     emitTo: (to: string, command: string, data: unknown) => (gate.check(), endpoint.emitTo(to, command, data)),
     broadcast: (command: string, data: unknown) => (gate.check(), endpoint.broadcast(command, data)),
+    stream: (command: string, data: unknown, options?: StreamCallOptions) => (gate.check(), endpoint.stream(command, data, options)),
+    streamFrom: (to: string, command: string, data: unknown, options?: StreamCallOptions) => (gate.check(), endpoint.streamFrom(to, command, data, options)),
     addHandlers: (handlers: Parameters<Endpoint['addHandlers']>[0]) => endpoint.addHandlers(handlers),
     removeHandler: (command: string) => endpoint.removeHandler(command),
   };
-  // createRendererApi calls exactly these eight methods (lib/common/renderer-api.ts).
+  // createRendererApi calls exactly these ten methods (lib/common/renderer-api.ts).
   return gated as unknown as ClientEndpoint<C, N>;
 }
 
 export { IpcError, ErrorCode, type ConnectionState };
+/** `for await (const item of stream(api, 'cmd', data))`: the same page helpers as ipcio/renderer. */
+export { stream, streamFrom, type PageStreamOptions } from '../common/page-streams.js';

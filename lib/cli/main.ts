@@ -8,12 +8,13 @@ import { listen } from './listen.js';
 import { monitor } from './monitor.js';
 import { flushOutput, printError } from './output.js';
 import { request } from './request.js';
+import { stream } from './stream.js';
 import { serve } from './serve.js';
 import type { Subcommand } from './subcommand.js';
 import { nearestFlag } from './suggest.js';
 import { broadcast } from './broadcast.js';
 
-const SUBCOMMANDS: readonly Subcommand[] = [serve, discover, emit, broadcast, request, listen, monitor];
+const SUBCOMMANDS: readonly Subcommand[] = [serve, discover, emit, broadcast, request, stream, listen, monitor];
 
 const HELP = `Usage: ipcio <command> [options]
 

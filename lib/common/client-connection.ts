@@ -4,6 +4,7 @@ import type { HandlerRegistry } from './handler-registry.js';
 import { MessageKind, type HelloMessage, type Message, type RequestMessage } from './messages.js';
 import type { Port } from './port.js';
 import type { ClientTokenProof } from './token-proof.js';
+import { StreamEndpoint } from './streams/stream-endpoint.js';
 
 /** What a connection reports to the client endpoint that opened it. */
 export interface ConnectionOwner {
@@ -26,6 +27,8 @@ export class Connection {
   readonly calls: HandlerCalls;
   /** Set when the client holds a token: its nonce, and whether the server proved the token. */
   tokenProof: ClientTokenProof | undefined;
+  /** Streams on this connection, from the welcome on; they end with it and never move to the next one. */
+  streams: StreamEndpoint | undefined;
   private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
   private notified = false;
@@ -58,10 +61,17 @@ export class Connection {
     this.send(hello);
   }
 
-  /** The welcome arrived: the handshake timer stops and frames are bounded by the server's limit. */
-  welcomed(maxFrameSize: number): void {
+  /** The welcome arrived: the handshake timer stops, frames are bounded by the server's limit, streams may start. */
+  welcomed(maxFrameSize: number, serverName: string, serverSpeaksStreams: boolean): void {
     clearTimeout(this.handshakeTimer);
     this.port.maxOutgoingFrameSize = maxFrameSize;
+    this.streams = new StreamEndpoint({
+      send: (message) => {
+        if (!this.send(message)) throw new IpcError(ErrorCode.DISCONNECTED, 'the connection to the server is closed');
+      },
+      peerSpeaksStreams: serverSpeaksStreams,
+      peerName: serverName,
+    });
   }
 
   /**
@@ -117,5 +127,6 @@ export class Connection {
     this.closed = true;
     clearTimeout(this.handshakeTimer);
     this.calls.cancelAll(reason);
+    this.streams?.dispose(reason);
   }
 }

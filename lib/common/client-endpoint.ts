@@ -15,7 +15,13 @@ import type {
   PayloadOnlyArgs,
   RequestOptions,
   ResultOf,
+  ItemOf,
+  StreamCallOptions,
+  StreamKeys,
 } from './contract.js';
+import { OnlineWaiters } from './online-waiters.js';
+import type { StreamConsumer } from './streams/stream-consumer.js';
+import { failedStream } from './streams/pulled-streams.js';
 import { ErrorCode, IpcError } from './errors.js';
 import { DEFAULT_QUEUE_LIMIT, OfflineQueue, type QueueLimit, type QueuedMessage } from './offline-queue.js';
 import { EventDispatcher } from './event-dispatcher.js';
@@ -25,7 +31,7 @@ import type { Logger } from './logger.js';
 import { traceMessage } from './logger.js';
 import { logSafe } from './log-text.js';
 import { clampTimerDelayMs } from './long-timer.js';
-import { canRetryAfter, DISCOVER_COMMAND, MessageKind, PROTOCOL_VERSION, type HelloMessage, type Message, type RequestMessage } from './messages.js';
+import { canRetryAfter, DISCOVER_COMMAND, isStreamMessage, MessageKind, PROTOCOL_VERSION, ProtocolFeature, SUPPORTED_FEATURES, type HelloMessage, type Message, type RequestMessage } from './messages.js';
 import { PROTOCOL } from './protocol.js';
 import { PendingRequests, type PendingRequest } from './pending-requests.js';
 import type { Port } from './port.js';
@@ -93,6 +99,8 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
   private readonly handshakeTimeoutMs: number;
   private readonly token: string | undefined;
   private readonly maxFrameSize: number | undefined;
+  /** Streams opened while offline, waiting for the next welcome. */
+  private readonly onlineWaiters: OnlineWaiters<Connection>;
   protected readonly logger: Logger;
   private settleReady!: { resolve: () => void; reject: (error: IpcError) => void };
   private readonly owner: ConnectionOwner = {
@@ -120,6 +128,7 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
     const limit = options.queueLimit;
     this.queue = new OfflineQueue(typeof limit === 'number' ? { ...DEFAULT_QUEUE_LIMIT, messages: limit } : { ...DEFAULT_QUEUE_LIMIT, ...limit });
     this.pending = new PendingRequests(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, (request) => this.onGiveUp(request));
+    this.onlineWaiters = new OnlineWaiters(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
     this.ready = new Promise<void>((resolve, reject) => {
       this.settleReady = { resolve, reject };
     });
@@ -220,6 +229,28 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
     return this.makeRequest(command, data, clientName, options) as Promise<ResultOf<C['clients'][T], K>>;
   }
 
+  /**
+   * Opens a stream from the server's stream handler: `for await (const item of client.stream('tail', data))`.
+   * Breaking out cancels it (the producer's `finally` runs); the producer's error, DISCONNECTED when the
+   * connection drops and UNSUPPORTED from an older server are thrown from the loop. Offline, the stream
+   * opens on the next connection (bounded by `requestTimeoutMs` and the signal); it never moves to another one.
+   */
+  stream<K extends StreamKeys<C['server']>>(
+    command: K,
+    ...[data, options]: PayloadArgs<C['server'][K]['payload'], StreamCallOptions>
+  ): AsyncIterableIterator<ItemOf<C['server'], K>, undefined> {
+    return this.openStream(command, data, undefined, options);
+  }
+
+  /** Opens a stream from another client's stream handler, through the server (credit is forwarded; the server buffers nothing). */
+  streamFrom<T extends keyof C['clients'] & string, K extends StreamKeys<C['clients'][T]>>(
+    clientName: T,
+    command: K,
+    ...[data, options]: PayloadArgs<C['clients'][T][K]['payload'], StreamCallOptions>
+  ): AsyncIterableIterator<ItemOf<C['clients'][T], K>, undefined> {
+    return this.openStream(command, data, clientName, options);
+  }
+
   /** Every connected client, the server's commands and each client's commands. */
   discover(options?: RequestOptions): Promise<Discovery> {
     return this.makeRequest(DISCOVER_COMMAND, undefined, undefined, options) as Promise<Discovery>;
@@ -253,6 +284,25 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
       checkCommandList([...new Set([...this.registry.names(), ...adding])]);
     }
     this.registry.addAll(handlers);
+  }
+
+  private openStream<T>(command: string, data: unknown, to: string | undefined, options: StreamCallOptions | undefined): AsyncIterableIterator<T, undefined> {
+    const state = this.state;
+    const open = (connection: Connection): StreamConsumer<T> => {
+      // A connection is online only after its welcome, which made its stream endpoint.
+      const streams = connection.streams!;
+      return streams.open<T>(command, data, to === undefined ? { ...options } : { ...options, to });
+    };
+    if (state.phase === 'online') return open(state.connection);
+    if (state.phase === 'stopped') return failedStream(stoppedError(state.reason, `stream "${command}"`));
+    const waiters = this.onlineWaiters;
+    const description = `stream "${command}"`;
+    // Offline: the first next() waits for a connection, then the stream lives and ends on that one.
+    return (async function* offlineStream(): AsyncGenerator<T, undefined> {
+      const consumer = open(await waiters.wait(description, options?.signal));
+      yield* consumer;
+      return undefined;
+    })() as AsyncIterableIterator<T, undefined>;
   }
 
   private announceCommands(): void {
@@ -361,6 +411,7 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
       }
       hello.nonce = connection.tokenProof.nonce;
     }
+    hello.features = [...SUPPORTED_FEATURES];
     if (this.session !== undefined) hello.session = this.session;
     if (this.maxFrameSize !== undefined) hello.maxFrameSize = this.maxFrameSize;
     connection.start(hello, this.handshakeTimeoutMs);
@@ -388,7 +439,11 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
     if (previous.phase === 'stopped') return;
     this.state = { phase: 'stopped', reason };
     if (previous.phase === 'waiting') clearTimeout(previous.timer);
-    if (previous.phase === 'handshaking' || previous.phase === 'online') previous.connection.close();
+    if (previous.phase === 'handshaking' || previous.phase === 'online') {
+      previous.connection.streams?.dispose(reason);
+      previous.connection.close();
+    }
+    this.onlineWaiters.rejectAll(reason);
     this.settleReady.reject(reason);
     if (report) this.reportError(reason);
     this.failQueue(reason);
@@ -400,6 +455,12 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
     const state = this.state;
     if ((state.phase !== 'handshaking' && state.phase !== 'online') || state.connection !== connection) return;
     traceMessage(this.logger, this.verbose, this.currentName, '<-', this.serverName, message);
+    if (isStreamMessage(message) && state.phase === 'online') {
+      const streams = connection.streams!;
+      if (message.kind !== MessageKind.StreamOpen) streams.receive(message);
+      else streams.serve(message, this.registry.get(message.cmd), this.containerFields(connection, message.from, message.fromUuid, undefined));
+      return;
+    }
     switch (message.kind) {
       case MessageKind.Challenge: {
         const proof = connection.tokenProof;
@@ -422,7 +483,7 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
           this.stop(error as IpcError, true);
           return;
         }
-        connection.welcomed(message.maxFrameSize);
+        connection.welcomed(message.maxFrameSize, message.serverName, message.features?.includes(ProtocolFeature.Streams) ?? false);
         this.currentName = message.name;
         this.uuid = message.uuid;
         this.session = message.session;
@@ -430,6 +491,7 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
         this.state = { phase: 'online', connection };
         this.queue.drain((entry) => this.state.phase === 'online' && this.state.connection === connection && this.write(connection, entry));
         this.settleReady.resolve();
+        this.onlineWaiters.resolveAll(connection);
         this.events.dispatch('connect', { name: this.currentName, uuid: this.uuid }, (e) => this.logger.error(e));
         return;
       case MessageKind.Error: {

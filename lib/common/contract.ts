@@ -11,10 +11,24 @@
  *   }>();
  */
 
+import type { StreamOptions } from './streams/stream-consumer.js';
+
 /** One command: what its caller sends and what its handler returns. */
 export interface Command<Payload = undefined, Result = void> {
   readonly payload: Payload;
   readonly result: Result;
+}
+
+/**
+ * One stream: what its caller sends, and the type of each item. Its handler is
+ * an async generator (or returns any async iterable) of `Item`s; the caller
+ * gets an AsyncIterable of them. It sits in the same maps as commands:
+ *
+ *   clients: { sensor: { samples: Stream<{ everyMs: number }, { cpu: number }> } }
+ */
+export interface Stream<Payload = undefined, Item = unknown> extends Command<Payload, AsyncIterable<Item> | Iterable<Item>> {
+  /** Marks the entry as a stream and carries the item type; never present at run time. */
+  readonly item: Item;
 }
 
 // `any` here is the point: a map that accepts every command name and payload.
@@ -92,6 +106,36 @@ export type PayloadArgs<Payload, Options> = undefined extends Payload
 export type PayloadOnlyArgs<Payload> = undefined extends Payload ? [data?: Payload] : [data: Payload];
 
 export type PayloadOf<M extends CommandMap, K extends keyof M> = M[K]['payload'];
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyStream = Stream<any, any>;
+
+/** The names in `M` that are streams: what `stream()` accepts (any name in untyped use). */
+export type StreamKeys<M extends CommandMap> = string extends keyof M ? string : { [K in keyof M]: M[K] extends AnyStream ? K : never }[keyof M] & string;
+
+/** The names in `M` that are plain commands: what `request()` and `emit()` should accept once streams are wired. */
+export type CommandKeys<M extends CommandMap> = string extends keyof M ? string : { [K in keyof M]: M[K] extends AnyStream ? never : K }[keyof M] & string;
+
+/** The item type of stream `K`; `unknown` in untyped use. */
+export type ItemOf<M extends CommandMap, K extends keyof M> = M[K] extends { readonly item: infer Item } ? Item : unknown;
+
+/** Options of a stream call; `window` and `idleTimeoutMs` are documented on {@link StreamOptions}. */
+export type StreamCallOptions = StreamOptions;
+
+/**
+ * The typed form of `stream()` on a map of commands: a wrong name, a plain
+ * command, or a wrong payload is a compile error, and items are typed.
+ * ClientEndpoint and the server use it for `stream` / `streamFrom`.
+ */
+export type StreamCall<M extends CommandMap> = <K extends StreamKeys<M>>(
+  command: K,
+  ...[data, options]: PayloadArgs<M[K]['payload'], StreamCallOptions>
+) => AsyncIterableIterator<ItemOf<M, K>>;
+
+/** A stream handler: the usual container, returning an async iterable (an async generator) of items. */
+export type StreamHandler<S extends AnyStream> = (
+  container: HandlerContainer<S['payload']>,
+) => AsyncIterable<S['item']> | Iterable<S['item']> | Promise<AsyncIterable<S['item']> | Iterable<S['item']>>;
 export type ResultOf<M extends CommandMap, K extends keyof M> = Awaited<M[K]['result']>;
 
 export interface RequestOptions {

@@ -49,6 +49,11 @@ export const ErrorCode = {
   // Set-up mistakes, reported at once instead of as a TIMEOUT later.
   NOT_ATTACHED: 'NOT_ATTACHED',
   ELECTRON_MAIN_ONLY: 'ELECTRON_MAIN_ONLY',
+  // Streams.
+  /** The peer did not announce the protocol feature this needs (an older peer asked to stream). */
+  UNSUPPORTED: 'UNSUPPORTED',
+  /** A connection already has its maximum of open streams. */
+  TOO_MANY_STREAMS: 'TOO_MANY_STREAMS',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -115,7 +115,7 @@ export class HandlerCalls {
       return;
     }
     Promise.resolve(result).then(
-      (data) => settle({ data }),
+      (data) => settle(isAsyncIterable(data) ? streamAnswered(data, command) : { data }),
       (thrown: unknown) => settle({ error: IpcError.fromHandlerFailure(thrown) }),
     );
   }
@@ -149,4 +149,15 @@ export class HandlerCalls {
     this.inFlight.clear();
     for (const call of calls) call.abort(reason);
   }
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
+}
+
+/** A request reached a stream handler: its generator is closed (its finally runs) and the requester learns why. */
+function streamAnswered(iterable: AsyncIterable<unknown>, command: string): CallOutcome {
+  const iterator = iterable as Partial<AsyncIterator<unknown>>;
+  void Promise.resolve(iterator.return?.()).catch(() => undefined);
+  return { error: new IpcError(ErrorCode.HANDLER_ERROR, `"${command}" is a stream: use stream() to read it, not request()`) };
 }

@@ -27,6 +27,7 @@ export function validateMessage(value: unknown): Message {
       if (m.nonce !== undefined && !isNonce(m.nonce)) throw bad('hello: "nonce" must be 64 lowercase hex digits');
       optionalString(m, 'session');
       if (m.commands !== undefined) requireStringArray(m, 'commands');
+      if (m.features !== undefined) requireStringArray(m, 'features');
       // Below this the server could not even send its welcome or an error frame, and would close in silence.
       if (m.maxFrameSize !== undefined && (!Number.isSafeInteger(m.maxFrameSize) || (m.maxFrameSize as number) < MIN_PEER_MAX_FRAME_SIZE)) {
         throw bad(`hello: "maxFrameSize" must be an integer of at least ${MIN_PEER_MAX_FRAME_SIZE}`);
@@ -46,6 +47,7 @@ export function validateMessage(value: unknown): Message {
       requireString(m, 'session');
       requireString(m, 'serverName');
       requireNumber(m, 'maxFrameSize');
+      if (m.features !== undefined) requireStringArray(m, 'features');
       break;
     case MessageKind.Emit:
     case MessageKind.Broadcast:
@@ -72,6 +74,27 @@ export function validateMessage(value: unknown): Message {
       if (m.fatal !== undefined && typeof m.fatal !== 'boolean') throw bad('error: "fatal" must be a boolean');
       if (m.retry !== undefined && typeof m.retry !== 'boolean') throw bad('error: "retry" must be a boolean');
       break;
+    case MessageKind.StreamOpen:
+      requireId(m);
+      requireString(m, 'cmd');
+      requireCount(m, 'credit');
+      requireRouting(m);
+      break;
+    case MessageKind.StreamItem:
+      requireId(m);
+      break;
+    case MessageKind.StreamCancel:
+      requireId(m);
+      if (m.error !== undefined) requireWireError(m.error);
+      break;
+    case MessageKind.StreamCredit:
+      requireId(m);
+      requireCount(m, 'n');
+      break;
+    case MessageKind.StreamEnd:
+      requireId(m);
+      if (m.error !== undefined) requireWireError(m.error);
+      break;
     default:
       throw bad(`unknown message kind ${JSON.stringify(m.kind)}`);
   }
@@ -96,6 +119,11 @@ function requireNumber(m: Record<string, unknown>, key: string): void {
 
 function requireId(m: Record<string, unknown>): void {
   if (!Number.isSafeInteger(m.id) || (m.id as number) < 0) throw bad(`${String(m.kind)}: "id" must be an integer from 0 to 2^53 - 1`);
+}
+
+/** A credit count: a positive integer. Whether it fits the window is the stream's business, not the frame's. */
+function requireCount(m: Record<string, unknown>, key: string): void {
+  if (!Number.isSafeInteger(m[key]) || (m[key] as number) < 1) throw bad(`${String(m.kind)}: "${key}" must be a positive integer`);
 }
 
 function requireStringArray(m: Record<string, unknown>, key: string): void {

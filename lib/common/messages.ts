@@ -28,11 +28,38 @@ export const MessageKind = {
   Commands: 'commands',
   /** an error not tied to a request; `fatal` means the sender closes the connection next. */
   Error: 'error',
+  /** consumer → producer: start stream `id` for `cmd`, granting `credit` items. Only to a peer that announced the `streams` feature. */
+  StreamOpen: 'stream-open',
+  /** producer → consumer: one item of stream `id`; spends one credit. */
+  StreamItem: 'stream-item',
+  /** consumer → producer: `n` more items may be sent on stream `id`. */
+  StreamCredit: 'stream-credit',
+  /** producer → consumer: stream `id` is over, with `error` when it failed. Nothing follows. */
+  StreamEnd: 'stream-end',
+  /** consumer → producer: the consumer stopped reading stream `id`; the producer's signal fires. Nothing follows. */
+  StreamCancel: 'stream-cancel',
 } as const;
 
 export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
 
 export const PROTOCOL_VERSION: number = PROTOCOL.version;
+
+/**
+ * Optional protocol features, announced in `hello.features` and
+ * `welcome.features`. A version-1 peer that predates a feature announces
+ * nothing and would close the connection on its message kinds (an unknown kind
+ * is BAD_MESSAGE), so no peer sends a feature's messages to a peer that did not
+ * announce it.
+ */
+export const ProtocolFeature = {
+  /** The five `stream-*` kinds with credit-based flow control. */
+  Streams: 'streams',
+} as const;
+
+export type ProtocolFeature = (typeof ProtocolFeature)[keyof typeof ProtocolFeature];
+
+/** Features this library speaks; sent in every hello and welcome. */
+export const SUPPORTED_FEATURES: readonly ProtocolFeature[] = [ProtocolFeature.Streams];
 
 /** Commands the seed library used internally; a handler may not take them. */
 export const RESERVED_COMMANDS: ReadonlySet<string> = new Set(PROTOCOL.commands.reserved);
@@ -70,6 +97,8 @@ export interface HelloMessage extends Envelope {
   commands?: string[];
   /** Largest frame this client accepts; the server answers with an error rather than send more. */
   maxFrameSize?: number;
+  /** Optional protocol features this client speaks ({@link ProtocolFeature}); absent on older clients. */
+  features?: string[];
 }
 
 export interface ChallengeMessage extends Envelope {
@@ -94,6 +123,8 @@ export interface WelcomeMessage extends Envelope {
   session: string;
   serverName: string;
   maxFrameSize: number;
+  /** Optional protocol features the server speaks; absent on older servers. */
+  features?: string[];
 }
 
 /** Routing fields the server fills in when it forwards: who sent it. */
@@ -160,6 +191,60 @@ export function fatalErrorMessage(error: IpcError): ErrorMessage {
   return { kind: MessageKind.Error, error: error.toWire(), fatal: true, retry: canRetryAfter(error.code) };
 }
 
+export interface StreamOpenMessage extends Envelope, Routed {
+  kind: typeof MessageKind.StreamOpen;
+  /** Chosen by the consumer, unique among the streams it opened on this connection (a counter, never reused). */
+  id: number;
+  cmd: string;
+  data?: unknown;
+  /** Items the producer may send before it hears more: at least 1, at most the receiver's credit limit. */
+  credit: number;
+}
+
+export interface StreamItemMessage extends Envelope {
+  kind: typeof MessageKind.StreamItem;
+  id: number;
+  data?: unknown;
+}
+
+export interface StreamCreditMessage extends Envelope {
+  kind: typeof MessageKind.StreamCredit;
+  id: number;
+  /** More items granted, at least 1. */
+  n: number;
+}
+
+export interface StreamEndMessage extends Envelope {
+  kind: typeof MessageKind.StreamEnd;
+  id: number;
+  error?: WireError;
+}
+
+export interface StreamCancelMessage extends Envelope {
+  kind: typeof MessageKind.StreamCancel;
+  id: number;
+  /** Why, when it is not the consumer's own choice: the server sends DISCONNECTED when a routed stream's consumer went. */
+  error?: WireError;
+}
+
+/** Messages a producer receives about a stream it serves. */
+export type StreamToProducerMessage = StreamCreditMessage | StreamCancelMessage;
+/** Messages a consumer receives about a stream it opened. */
+export type StreamToConsumerMessage = StreamItemMessage | StreamEndMessage;
+export type StreamMessage = StreamOpenMessage | StreamToProducerMessage | StreamToConsumerMessage;
+
+const STREAM_KINDS: ReadonlySet<string> = new Set([
+  MessageKind.StreamOpen,
+  MessageKind.StreamItem,
+  MessageKind.StreamCredit,
+  MessageKind.StreamEnd,
+  MessageKind.StreamCancel,
+]);
+
+export function isStreamMessage(message: Message): message is StreamMessage {
+  return STREAM_KINDS.has(message.kind);
+}
+
 export type Message =
   | HelloMessage
   | ChallengeMessage
@@ -171,7 +256,8 @@ export type Message =
   | CancelMessage
   | BroadcastMessage
   | CommandsMessage
-  | ErrorMessage;
+  | ErrorMessage
+  | StreamMessage;
 
 /** One line per message for verbose logs: kind name first, then what identifies it. */
 export function describeMessage(message: Message): string {
@@ -181,7 +267,9 @@ export function describeMessage(message: Message): string {
   if ('from' in message && message.from !== undefined) parts.push(`from=${message.from}`);
   if ('to' in message && message.to !== undefined) parts.push(`to=${message.to}`);
   if (message.kind === MessageKind.Hello || message.kind === MessageKind.Welcome) parts.push(`name=${message.name ?? '(unnamed)'}`);
-  if (message.kind === MessageKind.Error || (message.kind === MessageKind.Response && message.error)) {
+  if (message.kind === MessageKind.StreamCredit) parts.push(`n=${message.n}`);
+  if (message.kind === MessageKind.StreamOpen) parts.push(`credit=${message.credit}`);
+  if (message.kind === MessageKind.Error || ((message.kind === MessageKind.Response || message.kind === MessageKind.StreamEnd) && message.error)) {
     parts.push(`error=${message.error?.code ?? ''}`);
   }
   return parts.join(' ');

@@ -3,10 +3,12 @@ import { HandlerCalls } from './handler-calls.js';
 import type { HandlerRegistry } from './handler-registry.js';
 import { ErrorCode, IpcError } from './errors.js';
 import type { ForwardedRequest } from './forwarded-requests.js';
-import { MessageKind, type Message, type RequestMessage, type ResponseMessage } from './messages.js';
+import { MessageKind, ProtocolFeature, type Message, type RequestMessage, type ResponseMessage } from './messages.js';
 import type { Peer, PeerPolicy } from './peer.js';
 import { PendingRequests } from './pending-requests.js';
 import type { Port } from './port.js';
+import { StreamEndpoint } from './streams/stream-endpoint.js';
+import type { StreamLimits } from './streams/stream-limits.js';
 
 /** What a connection needs from the server that owns it. */
 export interface PeerConnectionHost {
@@ -18,12 +20,16 @@ export interface PeerConnectionHost {
   reportError(error: IpcError): void;
   /** Called after a message went out, for verbose traces. */
   traceSent(peer: PeerConnection, message: Message): void;
+  /** Bounds of the streams each connection may hold (maxStreams, maxStreamCredit). */
+  readonly streamLimits?: Partial<StreamLimits>;
 }
 
 export interface PeerIdentity {
   name: string;
   uuid: string;
   session: string;
+  /** Optional protocol features the peer announced in its hello. */
+  features?: readonly string[];
 }
 
 /**
@@ -39,11 +45,15 @@ export class PeerConnection implements Peer {
   readonly name: string;
   readonly uuid: string;
   readonly session: string;
+  /** Optional protocol features the peer announced (`streams`). */
+  readonly features: readonly string[];
   commands: string[];
   /** Requests the server itself made to this peer, by their id on this connection. */
   readonly pending: PendingRequests;
   /** Server handlers running for this peer's requests, by the peer's request id. */
   readonly calls: HandlerCalls;
+  /** Streams on this connection: the server's own to this peer, those it serves, those routed through it. */
+  readonly streams: StreamEndpoint;
   /** Requests this peer sent to another peer through the server, by this peer's own id. */
   private readonly sentThrough = new Map<number, ForwardedRequest>();
   /** Requests other peers sent to this one through the server, by the route id used on this connection. */
@@ -61,9 +71,20 @@ export class PeerConnection implements Peer {
     this.name = identity.name;
     this.uuid = identity.uuid;
     this.session = identity.session;
+    this.features = identity.features ?? [];
     this.commands = commands;
     this.calls = new HandlerCalls(host.registry);
     this.pending = new PendingRequests(host.requestTimeoutMs, (request) => this.send({ kind: MessageKind.Cancel, id: request.id }));
+    this.streams = new StreamEndpoint({
+      // The engines need a send that throws: a stream that cannot go out ends with that error, never silently.
+      send: (message) => {
+        const failure = this.send(message);
+        if (failure) throw failure;
+      },
+      peerSpeaksStreams: this.features.includes(ProtocolFeature.Streams),
+      peerName: identity.name,
+      limits: host.streamLimits,
+    });
   }
 
   /** False once the connection ended or was replaced; nothing is sent on it then. */
@@ -196,6 +217,7 @@ export class PeerConnection implements Peer {
     this.stopMonitoring = undefined;
     this.pending.rejectWhere(failure);
     this.calls.cancelAll(failure);
+    this.streams.dispose(failure);
     const sent = [...this.sentThrough.values()];
     const routed = [...this.routedHere.values()];
     this.sentThrough.clear();

@@ -6,8 +6,8 @@ export interface PeerPolicy {
   name?: string;
   /** Skip the token check: main created this port itself. */
   trusted?: boolean;
-  /** Which commands this peer may call, emit or broadcast; anything else gets FORBIDDEN. */
-  allow?: (command: string, target: string | undefined, kind: 'emit' | 'request' | 'broadcast') => boolean;
+  /** Which commands this peer may call, emit, broadcast or stream from; anything else gets FORBIDDEN. */
+  allow?: (command: string, target: string | undefined, kind: 'emit' | 'request' | 'broadcast' | 'stream') => boolean;
   /** A label for logs and discovery ("socket", "window", "utility"). */
   kind?: string;
 }

@@ -11,6 +11,10 @@ import type {
   ResultOf,
 } from './contract.js';
 import { ErrorCode, IpcError } from './errors.js';
+import { PulledStreams } from './streams/pulled-streams.js';
+
+/** Streams one page may hold open at once before TOO_MANY_STREAMS. */
+export const DEFAULT_PAGE_MAX_STREAMS = 64;
 
 /**
  * The one object a page gets (as `window.ipcio`): plain functions and plain
@@ -51,6 +55,20 @@ export interface BridgeRequestOptions {
   signal?: AbortSignal | BridgedSignal;
 }
 
+/** Options of a page's stream; the AbortSignal stays on the page side (`stream()` in ipcio/renderer). */
+export interface BridgeStreamOptions {
+  /** Items on their way or unread at once, 1 to 1024 (default 16). */
+  window?: number;
+  /** Milliseconds the producer may go without sending an item while it holds credit; then TIMEOUT. */
+  idleTimeoutMs?: number;
+}
+
+/** One step of a stream as it crosses the bridge: plain data. */
+export interface BridgeStreamStep {
+  done: boolean;
+  value?: unknown;
+}
+
 type Unsubscribe = () => void;
 /** The commands this window handles (none when the contract does not name it). */
 type Own<C extends Contract, N extends string> = ClientCommands<C, N> extends infer M extends CommandMap ? M : never;
@@ -79,6 +97,14 @@ export interface RendererApi<C extends Contract = AnyContract, N extends string 
   waitForPeer(name: (keyof C['clients'] & string) | (string & {}), options?: BridgeRequestOptions): Promise<void>;
   /** Listens to emits of this window's own commands and to broadcasts; any number of listeners per command. */
   on<K extends keyof Listenable<C, N> & string>(command: K, listener: (event: BridgeEvent<Listenable<C, N>[K]>) => void): Unsubscribe;
+  /**
+   * The stream primitives, plain functions so they cross contextBridge: open (a handle), pull the next
+   * step, cancel. Use `stream()` / `streamFrom()` from ipcio/renderer (or ipcio/browser), which wrap
+   * them into an AsyncIterable for `for await`.
+   */
+  streamOpen(to: string | null, command: string, data?: unknown, options?: BridgeStreamOptions): number;
+  streamPull(handle: number): Promise<BridgeStreamStep>;
+  streamCancel(handle: number): Promise<void>;
   /** Answers requests main and helpers send this window; one handler per command. */
   handle<K extends keyof Own<C, N> & string>(
     command: K,
@@ -90,7 +116,11 @@ type Listener = (event: BridgeEvent<unknown>) => void;
 type Endpoint = ClientEndpoint<AnyContract, string>;
 
 /** Builds the frozen page API over a client endpoint; the endpoint itself never reaches the page. */
-export function createRendererApi<C extends Contract = AnyContract, N extends string = string>(endpoint: ClientEndpoint<C, N>): RendererApi<C, N> {
+export function createRendererApi<C extends Contract = AnyContract, N extends string = string>(
+  endpoint: ClientEndpoint<C, N>,
+  /** The page's open streams; the preload cancels them all when the page goes (`pagehide`). */
+  pulled: PulledStreams = new PulledStreams(DEFAULT_PAGE_MAX_STREAMS),
+): RendererApi<C, N> {
   const client = endpoint as unknown as Endpoint;
   const listeners = new Map<string, Set<{ listener: Listener }>>();
   const handled = new Map<string, object>();
@@ -105,6 +135,18 @@ export function createRendererApi<C extends Contract = AnyContract, N extends st
     broadcast: (command: string, data?: unknown): void => guard(() => void client.broadcast(checkedCommand(command), data)),
     discover: (options?: BridgeRequestOptions) => settle((o) => client.discover(o), options),
     waitForPeer: (name: string, options?: BridgeRequestOptions) => settle((o) => client.waitForPeer(checkedName(name), o), options),
+
+    streamOpen: (to: string | null, command: string, data?: unknown, options?: BridgeStreamOptions): number =>
+      guard(() => {
+        const streamOptions = checkedStreamOptions(options);
+        const opened = to === null || to === undefined ? client.stream(checkedCommand(command), data, streamOptions) : client.streamFrom(checkedName(to), checkedCommand(command), data, streamOptions);
+        return pulled.add(opened);
+      }),
+    streamPull: (handle: number): Promise<BridgeStreamStep> =>
+      pulled.pull(handle).catch((error: unknown) => {
+        throw toPageError(error);
+      }),
+    streamCancel: (handle: number): Promise<void> => pulled.cancel(handle).catch(() => undefined),
 
     on: (command: string, listener: Listener): Unsubscribe =>
       guard(() => {
@@ -156,6 +198,8 @@ export function createRendererApi<C extends Contract = AnyContract, N extends st
 
 /** Reads the code back from an error the page API rejected or threw with. */
 export function parseBridgeError(error: unknown): { code: string; remoteCode?: string; message: string } | undefined {
+  // An IpcError made on the page's side (a stream's loop, browser mode) carries its code as a property.
+  if (error instanceof IpcError) return error.remoteCode === undefined ? { code: error.code, message: error.message } : { code: error.code, remoteCode: error.remoteCode, message: error.message };
   // Duck-typed: an Error from another realm (the page, across contextBridge) fails instanceof.
   const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : error;
   const text = typeof message === 'string' ? message : undefined;
@@ -252,6 +296,15 @@ function checkedCommand(command: unknown): string {
 function checkedName(name: unknown): string {
   if (typeof name !== 'string' || name.length === 0) invalid('a client name must be a non-empty string');
   return name as string;
+}
+
+function checkedStreamOptions(options: BridgeStreamOptions | undefined): BridgeStreamOptions {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== 'object') invalid('stream options must be an object');
+  const checked: BridgeStreamOptions = {};
+  if (options.window !== undefined) checked.window = options.window;
+  if (options.idleTimeoutMs !== undefined) checked.idleTimeoutMs = options.idleTimeoutMs;
+  return checked;
 }
 
 function checkedFunction(value: unknown): void {

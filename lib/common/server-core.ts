@@ -9,7 +9,12 @@ import type {
   PayloadOnlyArgs,
   RequestOptions,
   ResultOf,
+  ItemOf,
+  StreamCallOptions,
+  StreamKeys,
 } from './contract.js';
+import { dispatchStreamMessage, type ServerStreamContext } from './server-streams.js';
+import { failedStream } from './streams/pulled-streams.js';
 import { ErrorCode, IpcError } from './errors.js';
 import { EventDispatcher } from './event-dispatcher.js';
 import { DEFAULT_MAX_FRAME_SIZE } from './frame-codec.js';
@@ -30,6 +35,8 @@ import {
   type Message,
   type ResponseMessage,
   fatalErrorMessage,
+  isStreamMessage,
+  SUPPORTED_FEATURES,
 } from './messages.js';
 import { admit, tokenRequired, type Admission, type AdmissionRules } from './admission.js';
 import { handshakeProofs, newNonce, sameSecret } from './token-proof.js';
@@ -49,6 +56,10 @@ export interface ServerCoreOptions<C extends Contract = AnyContract> {
   handshakeTimeoutMs?: number;
   /** Requests one connection may have waiting at once, to server handlers and through to other peers (default 4096). */
   maxInFlightRequests?: number;
+  /** Streams each connection may have open per role (opened, served, routed); default 256, then TOO_MANY_STREAMS. */
+  maxStreams?: number;
+  /** Outstanding credit a peer may grant on one stream (its window); default 1024, then BAD_MESSAGE. */
+  maxStreamCredit?: number;
   logger?: Logger;
 }
 
@@ -100,6 +111,7 @@ export class ServerCore<C extends Contract = AnyContract> {
     }
   };
   private closing = false;
+  private readonly streamContext: ServerStreamContext;
   /** The seed's `server` in handler containers (the node:net Server on the Node side). */
   protected serverHandle: unknown = null;
 
@@ -117,7 +129,9 @@ export class ServerCore<C extends Contract = AnyContract> {
       registry: this.registry,
       reportError: (error) => this.reportError(error),
       traceSent: (peer, message) => traceMessage(this.logger, this.verbose, this.name, '->', peer.name, message),
+      streamLimits: streamLimits(options),
     };
+    this.streamContext = { name: this.name, registry: this.registry, serverHandle: () => this.serverHandle, peer: (name) => this.peers.get(name) };
     this.registry.addAll(handlers);
     this.registry.addBuiltIn(WAIT_COMMAND, (container) => answerPeerWait(this, container));
   }
@@ -204,6 +218,22 @@ export class ServerCore<C extends Contract = AnyContract> {
       if (failure) peer.pending.reject(request.id, failure);
     }
     return promise as Promise<ResultOf<C['clients'][T], K>>;
+  }
+
+  /**
+   * Opens a stream from a client's stream handler: `for await (const item of server.stream('sensor', 'samples', data))`.
+   * Breaking out of the loop cancels it (the producer's `finally` runs); NO_SUCH_CLIENT, UNSUPPORTED (an older
+   * client) and the producer's errors are thrown from the loop.
+   */
+  stream<T extends keyof C['clients'] & string, K extends StreamKeys<C['clients'][T]>>(
+    clientName: T,
+    command: K,
+    ...[data, options]: PayloadArgs<C['clients'][T][K]['payload'], StreamCallOptions>
+  ): AsyncIterableIterator<ItemOf<C['clients'][T], K>, undefined> {
+    if (this.closing) return failedStream(new IpcError(ErrorCode.CLOSED, 'server is closed'));
+    const peer = this.peers.get(clientName);
+    if (!peer) return failedStream(noSuchClient(clientName));
+    return peer.streams.open(command, data, options);
   }
 
   /**
@@ -333,7 +363,7 @@ export class ServerCore<C extends Contract = AnyContract> {
     const hello = message as HelloMessage;
     // A client that announces no limit has the default one (64 MiB): a larger answer becomes an error response.
     port.maxOutgoingFrameSize = hello.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
-    const peer = new PeerConnection({ name, uuid, session }, port, policy, hello.commands ?? [], this.host);
+    const peer = new PeerConnection({ name, uuid, session, features: hello.features }, port, policy, hello.commands ?? [], this.host);
     this.connecting.delete(port);
     this.peers.set(name, peer);
     peer.send({
@@ -344,6 +374,7 @@ export class ServerCore<C extends Contract = AnyContract> {
       session,
       serverName: this.name,
       maxFrameSize: this.maxFrameSize,
+      features: [...SUPPORTED_FEATURES],
     });
     this.events.dispatch('client-connected', peerInfo(peer), (e) => this.logger.error(e));
     return peer;
@@ -363,6 +394,10 @@ export class ServerCore<C extends Contract = AnyContract> {
   private onPeerMessage(peer: PeerConnection, message: Message): void {
     traceMessage(this.logger, this.verbose, this.name, '<-', peer.name, message);
     if (this.events.hasListeners('message')) this.events.dispatch('message', { from: peer.name, message }, (e) => this.logger.error(e));
+    if (isStreamMessage(message)) {
+      dispatchStreamMessage(this.streamContext, peer, message);
+      return;
+    }
     switch (message.kind) {
       case MessageKind.Emit:
       case MessageKind.Broadcast:
@@ -504,6 +539,18 @@ function answeredAtOnce(command: string): boolean {
 function checkInFlightLimit(limit: number): number {
   if (!Number.isSafeInteger(limit) || limit < 1) throw new IpcError(ErrorCode.INVALID_ARGUMENT, `maxInFlightRequests must be a positive integer, got ${limit}`);
   return limit;
+}
+
+function streamLimits(options: ServerCoreOptions<Contract>): { maxStreams?: number; maxCredit?: number } {
+  const limits: { maxStreams?: number; maxCredit?: number } = {};
+  if (options.maxStreams !== undefined) limits.maxStreams = positiveInteger(options.maxStreams, 'maxStreams');
+  if (options.maxStreamCredit !== undefined) limits.maxCredit = positiveInteger(options.maxStreamCredit, 'maxStreamCredit');
+  return limits;
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new IpcError(ErrorCode.INVALID_ARGUMENT, `${name} must be a positive integer, got ${value}`);
+  return value;
 }
 
 function noSuchClient(name: string): IpcError {

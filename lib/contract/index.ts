@@ -17,6 +17,9 @@ export type {
   HandlerCollection,
   HandlerContainer,
   RequestOptions,
+  Stream,
+  StreamCallOptions,
+  StreamHandler,
 } from '../common/contract.js';
 export { IpcError, ErrorCode, isErrorCode, type WireError } from '../common/errors.js';
 export { PROTOCOL_VERSION } from '../common/messages.js';

@@ -13,7 +13,7 @@ import type { PeerPolicy } from '../common/peer.js';
  */
 export type AllowSpec<C extends Contract = AnyContract> =
   | '*'
-  | ((command: string, target: string | undefined, kind: 'emit' | 'request' | 'broadcast') => boolean)
+  | ((command: string, target: string | undefined, kind: 'emit' | 'request' | 'broadcast' | 'stream') => boolean)
   | {
       /** Commands of the server (main) itself. */
       server?: readonly (keyof C['server'] & string)[];

@@ -11,10 +11,13 @@
 import type { AnyContract, Contract } from '../common/contract.js';
 import type { BridgedSignal, RendererApi } from '../common/renderer-api.js';
 
-export type { BridgeEvent, BridgeRequestOptions, BridgedSignal, RendererApi } from '../common/renderer-api.js';
+export type { BridgeEvent, BridgeRequestOptions, BridgeStreamOptions, BridgeStreamStep, BridgedSignal, RendererApi } from '../common/renderer-api.js';
+/** `for await (const item of stream(window.ipcio, 'cmd', data))`: the page's streams as real AsyncIterables. */
+export { stream, streamFrom, type PageStreamOptions } from '../common/page-streams.js';
+export { IpcError, ErrorCode } from '../common/errors.js';
 /** Reads `{ code, remoteCode?, message }` back from an error `window.ipcio` rejected with. */
 export { parseBridgeError } from '../common/renderer-api.js';
-export type { Command, Contract, Discovery } from '../common/contract.js';
+export type { Command, Contract, Discovery, Stream } from '../common/contract.js';
 
 /** `window.ipcio` (or another key) typed by the app's contract and this window's name. */
 export type IpcioWindow<C extends Contract = AnyContract, N extends string = string, Key extends string = 'ipcio'> = {

@@ -15,6 +15,9 @@ export type {
   HandlerCollection,
   HandlerContainer,
   RequestOptions,
+  Stream,
+  StreamCallOptions,
+  StreamHandler,
 } from '../common/contract.js';
 export type { ClientEvents, ClientHandlers } from '../common/client-endpoint.js';
 export type { QueueLimit } from '../common/offline-queue.js';

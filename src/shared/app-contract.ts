@@ -4,7 +4,7 @@
  * from it; the helpers (JavaScript, Python) are checked by the e2e tests.
  * Types only: nothing here exists at run time.
  */
-import type { Command } from 'ipcio/contract';
+import type { Command, Stream } from 'ipcio/contract';
 
 export interface HashResult {
   algorithm: 'sha256';
@@ -13,7 +13,14 @@ export interface HashResult {
   source: string;
 }
 
-/** What the hasher emits to the window that asked, after each step of a long request. */
+/** One step of the hasher's long hash stream: after each MiB; the last one carries the result. */
+export interface LongHashStep {
+  done: number;
+  total: number;
+  result?: HashResult;
+}
+
+/** What the hasher emits to the window that asked when a long hash was cancelled: where it really stopped. */
 export interface Progress {
   job: string;
   done: number;
@@ -61,11 +68,16 @@ export type AppContract = {
     hasher: {
       hashText: Command<{ text: string }, HashResult>;
       hashFile: Command<{ path: string }, HashResult>;
-      longHash: Command<{ job: string; megabytes: number }, HashResult>;
+      /** A stream: one step per MiB hashed, the last with the digest. Breaking out of the loop stops the hasher. */
+      longHash: Stream<{ job: string; megabytes: number }, LongHashStep>;
     };
     sysload: {
       sample: Command<undefined, LoadSample>;
       info: Command<undefined, { python: string; platform: string; pid: number }>;
+      /** A live feed: a sample every `everyMs`, numbered from 1. Not reading pauses it; breaking out stops it. */
+      samples: Stream<{ everyMs: number }, LoadSample & { n: number }>;
+      /** How far the latest `samples` run got, and whether its generator is still running. */
+      samplesState: Command<undefined, { yielded: number; running: boolean }>;
     };
   } & {
     [window: WindowName]: {

@@ -74,7 +74,7 @@ describe('forkUtility with a worker thread standing in for utilityProcess (no El
     const utility = bridgeUtility(
       server,
       UTILITY,
-      { name: 'thumbnailer', allow: { clients: { hasher: ['double'] } }, args: ['--fast'], fork: { serviceName: 'Thumbnailer' } },
+      { name: 'thumbnailer', allow: { clients: { hasher: ['double', 'count'] } }, args: ['--fast'], fork: { serviceName: 'Thumbnailer' } },
       { fork: fakeUtilityProcess(forked, forkCalls), createChannel: recordingChannelFactory().create },
     );
     expect(forkCalls).toEqual([{ modulePath: UTILITY, args: ['--fast'], options: { serviceName: 'Thumbnailer' } }]);
@@ -83,6 +83,10 @@ describe('forkUtility with a worker thread standing in for utilityProcess (no El
     expect(await helper.call('requestFrom', 'thumbnailer', 'measure', 'abcd')).toEqual({ length: 4, from: 'hasher' });
     expect(await call(worker, 'requestFrom', 'hasher', 'double', 5)).toBe(10);
     await expect(call(worker, 'requestFrom', 'hasher', 'echo', 5)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    // Streams both ways, and the allow list covers them as it covers requests.
+    expect(await helper.call('streamCollect', 'thumbnailer', 'spell', 'abc')).toEqual(['a', 'b', 'c']);
+    expect(await call(worker, 'streamFrom', 'hasher', 'count', { n: 3 })).toEqual([0, 1, 2]);
+    await expect(call(worker, 'streamFrom', 'hasher', 'boom')).rejects.toMatchObject({ code: 'FORBIDDEN' });
 
     utility.kill();
     await until(() => !server.clients().includes('thumbnailer'), 5000, 'the name to be freed');

@@ -54,7 +54,7 @@ describe('worker_threads MessageChannel standing in for MessageChannelMain: wind
     const win = windowPeer('win');
     expect(await win.call('ready')).toBe('win');
     expect(await win.call('shape')).toEqual({
-      keys: ['broadcast', 'discover', 'emit', 'emitTo', 'handle', 'on', 'request', 'requestFrom', 'waitForPeer'],
+      keys: ['broadcast', 'discover', 'emit', 'emitTo', 'handle', 'on', 'request', 'requestFrom', 'streamCancel', 'streamOpen', 'streamPull', 'waitForPeer'],
       frozen: true,
       allFunctions: true,
     });

@@ -7,9 +7,10 @@
  *   {"$regex": "^a"}              a string matching
  *   {"$contains": [p, ...]}       an array with, for each p, an element matching it
  *   {"$length": n}                an array of n elements (combines with $contains)
+ *   {"$atMost": n}                a number no greater than n (how far a producer ran ahead of its consumer)
  * `{"$bytes": "<base64>"}` is data, not an operator: bytes compare by value.
  */
-const OPERATORS = new Set(['$any', '$regex', '$contains', '$length']);
+const OPERATORS = new Set(['$any', '$regex', '$contains', '$length', '$atMost']);
 
 /** Undefined when `actual` matches; otherwise where and how it differs. */
 export function mismatch(pattern: unknown, actual: unknown, path = '$'): string | undefined {
@@ -42,6 +43,9 @@ function isOperator(pattern: unknown): pattern is Record<string, unknown> {
 
 function operatorMismatch(pattern: Record<string, unknown>, actual: unknown, path: string): string | undefined {
   if ('$any' in pattern) return undefined;
+  if ('$atMost' in pattern) {
+    return typeof actual === 'number' && actual <= Number(pattern.$atMost) ? undefined : `${path}: expected a number of at most ${String(pattern.$atMost)}, got ${show(actual)}`;
+  }
   if ('$regex' in pattern) {
     const regex = new RegExp(String(pattern.$regex));
     return typeof actual === 'string' && regex.test(actual) ? undefined : `${path}: expected a string matching ${regex}, got ${show(actual)}`;

@@ -19,6 +19,7 @@ const quietLogger = { debug: () => undefined, info: () => undefined, warn: () =>
  */
 export class ScenarioServer {
   readonly received: { command: string; from: string; data: unknown }[] = [];
+  readonly finished: { command: string; from: string; yielded: number; cancelled: boolean }[] = [];
   private constructor(
     readonly server: IpcServer,
     private readonly socket: ReturnType<typeof tempSocket>,
@@ -39,6 +40,18 @@ export class ScenarioServer {
       // Answers only when the requester gives up: a request to it can only time out.
       never: ({ signal }) => new Promise((resolve) => signal.addEventListener('abort', () => resolve(null))),
       big: ({ data }) => 'x'.repeat(Number(data)),
+      // A stream: 0, 1, ... (data.n of them, or forever); its finally records how far it got.
+      count: async function* ({ command, client_name, data, signal }: HandlerContainer<{ n?: number } | undefined>) {
+        let yielded = 0;
+        try {
+          for (let i = 0; i < (data?.n ?? Infinity); i += 1) {
+            yielded = i + 1;
+            yield i;
+          }
+        } finally {
+          scenario.finished.push({ command, from: client_name, yielded, cancelled: signal.aborted });
+        }
+      },
     });
     server.start();
     await server.ready;
@@ -64,6 +77,17 @@ export class ScenarioServer {
           const options = typeof args.timeoutMs === 'number' ? { timeoutMs: args.timeoutMs } : undefined;
           return { ok: true, result: toTagged(await this.server.request(String(args.to), String(args.cmd), data, options)) };
         }
+        case 'stream': {
+          const options = typeof args.window === 'number' ? { window: args.window } : undefined;
+          const items: unknown[] = [];
+          for await (const item of this.server.stream(String(args.to), String(args.cmd), data, options)) {
+            items.push(toTagged(item));
+            if (items.length >= (typeof args.max === 'number' ? args.max : Infinity)) break;
+          }
+          return { ok: true, result: { items } };
+        }
+        case 'finished':
+          return { ok: true, result: [...this.finished] };
         case 'received':
           return { ok: true, result: [...this.received] };
         case 'clients':

@@ -14,7 +14,10 @@ import { answeringBreaches, drain, MemoryNetwork, type MemoryPort } from '../sup
  *   IpcError with a known code;
  * - no end of any connection sends a response it does not owe (twice, after a cancel, for another id);
  * - nothing is sent by the client after its close;
- * - emits arrive at most once and in order; at the end every emit arrived, or was reported as dropped.
+ * - emits arrive at most once and in order; at the end every emit arrived, or was reported as dropped;
+ * - streams (opened by the client, offline too, and by the server; read, broken out of, aborted): each
+ *   consumer ends at most once and gets no item after its end, each producer's generator ends (its
+ *   finally runs) at most once; at the end every stream has ended exactly once on both sides.
  */
 
 interface Call {
@@ -28,6 +31,16 @@ interface Tracked {
   abort?: AbortController;
 }
 
+interface TrackedStream {
+  tag: string;
+  iterator: AsyncIterator<unknown>;
+  abort?: AbortController;
+  /** Terminal outcomes seen by the consumer: 'done' or an error code. */
+  ends: string[];
+  itemsAfterEnd: number;
+  reading: boolean;
+}
+
 class World {
   readonly net = new MemoryNetwork();
   readonly client: ClientEndpoint;
@@ -35,6 +48,9 @@ class World {
   readonly clientCalls: Call[] = [];
   readonly requests: Tracked[] = [];
   readonly received: number[] = [];
+  readonly streams: TrackedStream[] = [];
+  /** Producer generators by tag: entered (started) and how many times their finally ran. */
+  readonly producers = new Map<string, { finallies: number }>();
   emitted = 0;
   droppedReported = 0;
   closed = false;
@@ -44,6 +60,7 @@ class World {
   constructor() {
     this.client = new ClientEndpoint(this.net.openPort, { name: 'c', logger: quiet, requestTimeoutMs: 1_000, reconnect: { minMs: 10, maxMs: 40 } }, {
       work: ({ data }) => this.hold(this.clientCalls, data as string),
+      ticks: ({ data }) => this.producer(data as string),
     });
     this.client.on('error', (error) => {
       const dropped = /^(\d+) queued message\(s\) were never sent/.exec(error.message);
@@ -55,6 +72,7 @@ class World {
     this.net.current = new ServerCore({ logger: quiet, requestTimeoutMs: 1_000 }, {
       work: ({ data }) => this.hold(this.serverCalls, data as string),
       note: ({ data }) => void this.received.push(data as number),
+      ticks: ({ data }) => this.producer(data as string),
     });
     this.net.current.on('error', () => undefined);
   }
@@ -71,6 +89,38 @@ class World {
       (value) => tracked.outcomes.push(value === tag ? 'own answer' : `WRONG ANSWER ${JSON.stringify(value)}`),
       (error: unknown) => tracked.outcomes.push(error instanceof IpcError && isErrorCode(error.code) ? error.code : `NOT AN IpcError ${String(error)}`),
     );
+  }
+
+  trackStream(tag: string, iterator: AsyncIterator<unknown>, abort?: AbortController): void {
+    this.streams.push({ tag, iterator, abort, ends: [], itemsAfterEnd: 0, reading: false });
+  }
+
+  /** One next() on a stream; its outcome is recorded when it settles. */
+  read(stream: TrackedStream): Promise<void> {
+    stream.reading = true;
+    return stream.iterator.next().then(
+      (step) => {
+        stream.reading = false;
+        if (step.done) {
+          if (stream.ends.length === 0) stream.ends.push('done');
+        } else if (stream.ends.length > 0) stream.itemsAfterEnd += 1;
+      },
+      (error: unknown) => {
+        stream.reading = false;
+        stream.ends.push(error instanceof IpcError && isErrorCode(error.code) ? error.code : `NOT AN IpcError ${String(error)}`);
+      },
+    );
+  }
+
+  /** A producer that yields for as long as it has credit; its finally is counted. */
+  private async *producer(tag: string): AsyncGenerator<number> {
+    const record = { finallies: 0 };
+    this.producers.set(`${tag}@${this.producers.size}`, record);
+    try {
+      for (let i = 0; ; i += 1) yield i;
+    } finally {
+      record.finallies += 1;
+    }
   }
 
   clientSentCount(): number {
@@ -109,6 +159,12 @@ function checkInvariants(world: World): void {
   }
   for (const port of world.allPorts()) expect(answeringBreaches(port)).toEqual([]);
   if (world.closed) expect(world.clientSentCount(), 'client sent after close').toBe(world.sentAtClose);
+  for (const stream of world.streams) {
+    expect(stream.ends.length, `stream ${stream.tag} ended ${stream.ends.length} times: ${stream.ends.join(', ')}`).toBeLessThanOrEqual(1);
+    for (const end of stream.ends) expect(end, stream.tag).not.toMatch(/NOT AN/);
+    expect(stream.itemsAfterEnd, `stream ${stream.tag}: items after its end`).toBe(0);
+  }
+  for (const [tag, producer] of world.producers) expect(producer.finallies, `producer ${tag} finally`).toBeLessThanOrEqual(1);
   const seen = world.received;
   for (let i = 1; i < seen.length; i += 1) expect(seen[i], 'emits in order, each once').toBeGreaterThan(seen[i - 1] as number);
 }
@@ -132,6 +188,33 @@ const steps: fc.Arbitrary<Step>[] = [
     if (!server) return;
     const tag = w.nextTag('s');
     w.track(tag, server.request('c', 'work', tag));
+  })),
+  fc.constantFrom('plain', 'abortable').map((kind) =>
+    step(`client stream (${kind})`, (w) => {
+      const tag = w.nextTag('cs');
+      const abort = kind === 'abortable' ? new AbortController() : undefined;
+      w.trackStream(tag, w.client.stream('ticks', tag, { window: 2, ...(abort ? { signal: abort.signal } : {}) }), abort);
+    }),
+  ),
+  fc.constant(step('server stream', (w) => {
+    const server = w.net.current;
+    if (!server) return;
+    const tag = w.nextTag('ss');
+    w.trackStream(tag, server.stream('c', 'ticks', tag, { window: 2 }));
+  })),
+  fc.nat(20).map((i) => step(`read stream ${i}`, (w) => {
+    const open = w.streams.filter((s) => s.ends.length === 0 && !s.reading);
+    const stream = open[i % Math.max(open.length, 1)];
+    if (stream) void w.read(stream);
+  })),
+  fc.nat(20).map((i) => step(`break stream ${i}`, (w) => {
+    const open = w.streams.filter((s) => s.ends.length === 0 && !s.reading);
+    const stream = open[i % Math.max(open.length, 1)];
+    if (stream) void stream.iterator.return?.(undefined).then(() => void (stream.ends.length === 0 && stream.ends.push('done')));
+  })),
+  fc.nat(20).map((i) => step(`abort stream ${i}`, (w) => {
+    const abortable = w.streams.filter((s) => s.abort && s.ends.length === 0);
+    abortable[i % Math.max(abortable.length, 1)]?.abort?.abort();
   })),
   fc.nat(20).map((i) => step(`cancel client request ${i}`, (w) => {
     const abortable = w.requests.filter((r) => r.abort && r.outcomes.length === 0);
@@ -177,6 +260,17 @@ async function finish(world: World): Promise<void> {
   await drain();
   checkInvariants(world);
   for (const request of world.requests) expect(request.outcomes, `request ${request.tag}`).toHaveLength(1);
+  // Streams: every consumer ends exactly once (read until it does), every producer that started ended exactly once.
+  for (const stream of world.streams) {
+    for (let reads = 0; stream.ends.length === 0 && reads < 10; reads += 1) {
+      if (!stream.reading) void world.read(stream);
+      await vi.advanceTimersByTimeAsync(1_500);
+      await drain();
+    }
+    expect(stream.ends, `stream ${stream.tag}`).toHaveLength(1);
+  }
+  for (const [tag, producer] of world.producers) expect(producer.finallies, `producer ${tag} finally`).toBe(1);
+  checkInvariants(world);
   // Emits: each arrived or was reported as never sent; none lost silently (drops of a sent one aside: see PROTOCOL.md).
   expect(world.received.length + world.droppedReported).toBeLessThanOrEqual(world.emitted);
 }

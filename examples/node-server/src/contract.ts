@@ -1,8 +1,14 @@
 // examples/node-server/src/contract.ts
-import { defineContract, type Command } from 'ipcio/contract';
+import { defineContract, type Command, type Stream } from 'ipcio/contract';
 
 export const app = defineContract<{
   server: { log: Command<string> };
-  clients: { hasher: { hash: Command<{ text: string }, string> } };
+  clients: {
+    hasher: {
+      hash: Command<{ text: string }, string>;
+      // A stream: the handler is a generator, the caller loops with for await.
+      hashLines: Stream<{ lines: string[] }, { line: string; hex: string }>;
+    };
+  };
   broadcasts: { load: { cpu: number } };
 }>();

@@ -14,5 +14,7 @@ server.spawn(process.execPath, [join(import.meta.dirname, 'helper.js')], { name:
 await server.waitForPeer('hasher', { timeoutMs: 10_000 });
 
 console.log('sha256 of abc:', await server.request('hasher', 'hash', { text: 'abc' }));
+// Items arrive as the helper yields them; `break` would cancel the stream and run the generator's finally.
+for await (const { line, hex } of server.stream('hasher', 'hashLines', { lines: ['one', 'two'] })) console.log(`${line}: ${hex}`);
 console.log('clients:', server.clients());
 await server.close();

@@ -12,6 +12,7 @@ Threads:
 progress. Lock order: `_wlock` before `_plock`, never the other way round.
 """
 
+import inspect
 import itertools
 import logging
 import math
@@ -33,6 +34,7 @@ from .messages import PROTOCOL_VERSION, validate
 from .names import peer_name_problem
 from .token_proof import ClientTokenProof
 from .paths import check_path_length, check_socket_dir, default_socket_path, validate_domain
+from .streams import DEFAULT_WINDOW, FEATURE as STREAMS_FEATURE, STREAM_KINDS, StreamEndpoint, validate_stream_message
 
 log = logging.getLogger("ipcio")
 
@@ -116,6 +118,8 @@ class Client:
         self._hello_commands = None
         self._token_proof = None  # this connection attempt's nonce and check of the server's proof
         self._end_error = None  # set once the client stops for good; sends raise it
+
+        self._streams = None  # the current connection's StreamEndpoint, from its welcome on (guarded by _wlock)
 
         self._plock = threading.Lock()
         self._pending = {}  # request id -> _Pending
@@ -231,6 +235,9 @@ class Client:
             self._queue.clear()
             self._queue_bytes = 0
             sock = self._sock
+            streams, self._streams = self._streams, None
+        if streams is not None:
+            streams.dispose(self._end_error)
         self._stop.set()
         self._fail_everything(self._end_error)
         if sock is not None:
@@ -290,6 +297,44 @@ class Client:
     def request_from(self, name, cmd, data=None, timeout=None):
         """Ask the client called `name`; return its result or raise IpcError."""
         return self._request(_message("request", cmd, data, to=name), timeout)
+
+    def stream(self, cmd, data=None, window=DEFAULT_WINDOW, idle_timeout=None):
+        """Open a stream from the server's stream handler: `for item in client.stream("tail"): ...`.
+
+        The iterator grants `window` items of credit and more as you read, so
+        the producer never runs further ahead. `close()` (or a `with` block)
+        cancels it. Errors end the loop with IpcError: the producer's
+        HANDLER_ERROR with `remote_code`, DISCONNECTED when the connection
+        drops, UNSUPPORTED from a server without streams, TIMEOUT after
+        `idle_timeout` seconds without an item. A stream lives on the
+        connection it opened on; offline, it fails with DISCONNECTED.
+        """
+        return self._open_stream(cmd, data, None, window, idle_timeout)
+
+    def stream_from(self, name, cmd, data=None, window=DEFAULT_WINDOW, idle_timeout=None):
+        """Open a stream from the stream handler of the client called `name`, through the server."""
+        if not isinstance(name, str) or not name:
+            raise IpcError(E.INVALID_ARGUMENT, f"bad client name {name!r}")
+        return self._open_stream(cmd, data, name, window, idle_timeout)
+
+    def _open_stream(self, cmd, data, to, window, idle_timeout):
+        if not isinstance(cmd, str) or not cmd:
+            raise IpcError(E.INVALID_ARGUMENT, f"bad command name {cmd!r}")
+        with self._wlock:
+            streams = self._streams if self._online else None
+            end_error = self._end_error
+        if streams is None:
+            error = end_error or IpcError(E.DISCONNECTED, f"stream {cmd!r}: not connected to the server")
+            streams = StreamEndpoint(lambda message: None, True)
+            streams.dispose(IpcError(error.code, error.message))
+        return streams.open(cmd, data, to, window, idle_timeout)
+
+    def _send_stream(self, message, conn):
+        """The streams' send on connection `conn`: raises when the message cannot go (too large, connection gone)."""
+        frame = encode_frame(message, self._send_limit)
+        with self._wlock:
+            if not (self._online and self._conn == conn and self._write_locked(frame)):
+                raise IpcError(E.DISCONNECTED, "the connection to the server is gone")
 
     def discover(self, timeout=None):
         """`{"clients": [...], "commands": [...], "peers": {name: [...]}}`."""
@@ -443,7 +488,7 @@ class Client:
         return welcomed
 
     def _send_hello(self, sock):
-        hello = {"kind": "hello", "version": PROTOCOL_VERSION, "commands": self._handlers.names()}
+        hello = {"kind": "hello", "version": PROTOCOL_VERSION, "commands": self._handlers.names(), "features": [STREAMS_FEATURE]}
         name = self._welcome["name"] if self._welcome else self._requested_name
         # maxFrameSize: so the server answers FRAME_TOO_LARGE rather than send what we would refuse.
         # The token never crosses the wire: a nonce goes out, and each side proves the token over both nonces.
@@ -500,6 +545,8 @@ class Client:
                 self._hello_commands = names
                 sock.sendall(encode_frame({"kind": "commands", "commands": names}))
             self._flush_locked(sock, conn)
+            speaks_streams = STREAMS_FEATURE in (message.get("features") or [])
+            self._streams = StreamEndpoint(lambda m: self._send_stream(m, conn), speaks_streams)
             self._online = True
         self._welcomed_once = True
         self._first.set()
@@ -529,6 +576,9 @@ class Client:
                 pending.conn = conn
 
     def _dispatch(self, message, conn):
+        if message.get("kind") in STREAM_KINDS:
+            self._dispatch_stream(message, conn)
+            return
         if not validate(message):
             log.debug("ipcio: ignoring a message of unknown kind %r", message.get("kind"))
             return
@@ -568,6 +618,19 @@ class Client:
                 log.warning("ipcio: error from the server: %s", error)
         else:
             log.debug("ipcio: ignoring an unexpected %r message", kind)
+
+    def _dispatch_stream(self, message, conn):
+        validate_stream_message(message)  # BAD_MESSAGE ends the connection, as for any malformed message
+        with self._wlock:
+            streams = self._streams if self._conn == conn else None
+        if streams is None:
+            return
+        if message["kind"] == "stream-open":
+            # The server's own streams carry no `from`: the caller is the server.
+            call = Call(message.get("data"), message.get("from") or self.server_name, message["cmd"], message.get("fromUuid"))
+            streams.serve(message, self._handlers.get(message["cmd"]), call)
+        else:
+            streams.receive(message)
 
     def _on_undecodable(self, error):
         """One message we cannot decode is skipped and reported, never a reason to drop the connection."""
@@ -617,7 +680,10 @@ class Client:
             if mine:
                 del self._running[(conn, rid)]
         if not mine or call.cancelled.is_set():
+            _close_if_generator(result)
             return  # cancelled or disconnected: no response follows
+        if error is None and _close_if_generator(result):
+            error = IpcError(E.HANDLER_ERROR, f"{call.command!r} is a stream: use stream() to read it, not request()")
         response = {"kind": "response", "id": rid}
         if error is not None:
             response["error"] = error.to_wire()
@@ -640,6 +706,10 @@ class Client:
             if self._sock is sock:
                 self._sock = None
             sock.close()
+            streams, self._streams = self._streams, None
+        if streams is not None:
+            # A stream never moves to the next connection; close() disposed them with CLOSED already.
+            streams.dispose(IpcError(E.DISCONNECTED, "the connection to the server was lost mid-stream"))
         with self._plock:
             lost = [rid for rid, p in self._pending.items() if p.conn == conn]
             lost = [self._pending.pop(rid) for rid in lost]
@@ -686,6 +756,14 @@ def _message(kind, cmd, data, to=None):
             raise IpcError(E.INVALID_ARGUMENT, f"bad client name {to!r}")
         message["to"] = to
     return message
+
+
+def _close_if_generator(value):
+    """A request answered by a stream handler: its generator is closed (its finally runs). True if it was one."""
+    if inspect.isgenerator(value):
+        value.close()
+        return True
+    return False
 
 
 def _shutdown(sock):

@@ -21,6 +21,10 @@ TIMEOUT = "TIMEOUT"
 DISCONNECTED = "DISCONNECTED"
 CLOSED = "CLOSED"
 SESSION_REPLACED = "SESSION_REPLACED"
+CANCELLED = "CANCELLED"
+NO_SUCH_CLIENT = "NO_SUCH_CLIENT"
+UNSUPPORTED = "UNSUPPORTED"
+TOO_MANY_STREAMS = "TOO_MANY_STREAMS"
 
 # Which fatal errors stop a client: protocol.can_retry_after (the `retry` flag, else protocol.json's stopCodes).
 

@@ -51,7 +51,7 @@ class FakeServerTest(unittest.TestCase):
         # The token never crosses the wire: a nonce does, and the client proves the token in answer to the challenge.
         nonce = hello.pop("nonce")
         self.assertRegex(nonce, r"^[0-9a-f]{64}$")
-        self.assertEqual(hello, {"kind": "hello", "version": 1, "name": "py", "commands": ["a"]})
+        self.assertEqual(hello, {"kind": "hello", "version": 1, "name": "py", "commands": ["a"], "features": ["streams"]})
         hello["nonce"] = nonce
         peer.welcome(hello, name="py")
         t.join()
@@ -376,3 +376,94 @@ class FakeServerTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class StreamWiringTest(unittest.TestCase):
+    """The client's stream wiring against a scripted server: the feature, the messages, the ends."""
+
+    def setUp(self):
+        self.server = FakeServer()
+        self.clients = []
+
+    def tearDown(self):
+        for c in self.clients:
+            c.close()
+        self.server.close()
+
+    def connected(self, features):
+        c = Client(socket_path=self.server.path, name="py", reconnect=False)
+        self.clients.append(c)
+        result = {}
+
+        def serve():
+            peer = self.server.accept()
+            hello = peer.recv()
+            welcome = {"kind": "welcome", "version": 1, "name": "py", "uuid": "0" * 32, "session": "s", "serverName": "srv",
+                       "maxFrameSize": 1 << 20}
+            if features is not None:
+                welcome["features"] = features
+            peer.send(welcome)
+            result["peer"] = peer
+        t = threading.Thread(target=serve)
+        t.start()
+        c.connect(timeout=5)
+        t.join()
+        return c, result["peer"]
+
+    def test_a_server_without_the_feature_gets_no_stream_open_and_the_loop_raises_unsupported(self):
+        c, peer = self.connected(features=None)
+        with self.assertRaises(IpcError) as caught:
+            list(c.stream("tail"))
+        self.assertEqual(caught.exception.code, "UNSUPPORTED")
+        c.emit("still", 1)
+        self.assertEqual(peer.recv()["kind"], "emit")  # nothing stream-related went out before it
+
+    def test_items_then_end_and_credit_as_the_loop_reads(self):
+        c, peer = self.connected(features=["streams"])
+        stream = c.stream("tail", {"n": 4}, window=2)
+        opened = peer.recv()
+        self.assertEqual({k: opened[k] for k in ("kind", "cmd", "credit", "data")}, {"kind": "stream-open", "cmd": "tail", "credit": 2, "data": {"n": 4}})
+        sid = opened["id"]
+        peer.send({"kind": "stream-item", "id": sid, "data": 0})
+        peer.send({"kind": "stream-item", "id": sid, "data": 1})
+        self.assertEqual([next(stream), next(stream)], [0, 1])
+        # Credit comes back as items are read (once half the window is free), never more than the window.
+        self.assertIn(peer.recv_kind("stream-credit")["n"], (1, 2))
+        peer.send({"kind": "stream-item", "id": sid, "data": 2})
+        peer.send({"kind": "stream-end", "id": sid, "error": {"code": "HANDLER_ERROR", "message": "broke", "remoteCode": "E_X"}})
+        self.assertEqual(next(stream), 2)
+        with self.assertRaises(IpcError) as caught:
+            next(stream)
+        self.assertEqual((caught.exception.code, caught.exception.remote_code), ("HANDLER_ERROR", "E_X"))
+
+    def test_a_generator_handler_serves_a_stream_and_the_connection_loss_closes_it(self):
+        closed = threading.Event()
+
+        def ticks(call):
+            try:
+                i = 0
+                while True:
+                    yield i
+                    i += 1
+            finally:
+                closed.set()
+
+        c, peer = self.connected(features=["streams"])
+        c.add_handlers({"ticks": ticks})
+        peer.recv_kind("commands")
+        peer.send({"kind": "stream-open", "id": 9, "cmd": "ticks", "credit": 2, "from": "other"})
+        self.assertEqual([peer.recv_kind("stream-item")["data"] for _ in range(2)], [0, 1])
+        peer.close()
+        self.assertTrue(closed.wait(5), "the generator's finally ran when the connection went")
+
+    def test_a_request_to_a_generator_handler_is_handler_error(self):
+        def ticks(call):
+            yield 1
+
+        c, peer = self.connected(features=["streams"])
+        c.add_handlers({"ticks": ticks})
+        peer.recv_kind("commands")
+        peer.send({"kind": "request", "id": 3, "cmd": "ticks", "from": "other"})
+        response = peer.recv_kind("response")
+        self.assertEqual(response["error"]["code"], "HANDLER_ERROR")
+        self.assertIn("stream()", response["error"]["message"])

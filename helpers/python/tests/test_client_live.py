@@ -477,7 +477,7 @@ class LiveWireTest(unittest.TestCase):
 
     def test_welcome_fields(self):
         welcome = self.raw().hello("w1")
-        self.assertEqual(set(welcome), {"kind", "version", "name", "uuid", "session", "serverName", "maxFrameSize"})
+        self.assertEqual(set(welcome), {"kind", "version", "name", "uuid", "session", "serverName", "maxFrameSize", "features"})
         self.assertEqual((welcome["version"], welcome["name"], welcome["serverName"]), (1, "w1", "fixture"))
         self.assertRegex(welcome["uuid"], r"^[0-9a-f]{32}$")
         self.assertEqual(welcome["maxFrameSize"], self.MAX_FRAME)

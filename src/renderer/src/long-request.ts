@@ -1,13 +1,14 @@
-import { bridgeSignal, parseBridgeError } from 'ipcio/renderer';
-import type { Progress } from '../../shared/app-contract.js';
+import { parseBridgeError, streamFrom } from 'ipcio/renderer';
+import type { LongHashStep, Progress } from '../../shared/app-contract.js';
 import { byId } from './dom.js';
 import type { AppApi } from './ipcio.js';
 
 /**
- * A long request with live progress and a Cancel button. The hasher emits
- * `progress` to this window after each step; Cancel aborts the request's
- * signal, which the server turns into a cancel for the hasher's handler. The
- * hasher's last word ("cancelled at n") shows that it really stopped.
+ * A long job with live progress and a Cancel button, over a stream: the
+ * hasher yields one step per MiB and the last step carries the digest.
+ * Cancel aborts the stream's signal: the loop ends with CANCELLED and the
+ * hasher's generator is closed. Its last word (an emit, "cancelled at n")
+ * shows that it really stopped.
  */
 export class LongRequestPanel {
   private readonly megabytes = byId<HTMLInputElement>('long-megabytes');
@@ -37,9 +38,8 @@ export class LongRequestPanel {
     this.lastDone = 0;
     this.show('working', `starting ${megabytes} MiB…`);
     try {
-      // An AbortSignal does not survive contextBridge; bridgeSignal's functions do, and work in browser mode too.
-      const result = await this.api.requestFrom('hasher', 'longHash', { job, megabytes }, { signal: bridgeSignal(controller.signal), timeoutMs: 0 });
-      this.show('done', `done: sha256 ${result.hex} (${result.bytes} bytes)`);
+      // streamFrom wraps the page API's pull functions into an AsyncIterable on this side of contextBridge, so a plain AbortSignal works.
+      for await (const step of streamFrom(this.api, 'hasher', 'longHash', { job, megabytes }, { signal: controller.signal })) this.onStep(step);
     } catch (error) {
       const parsed = parseBridgeError(error);
       if (parsed?.code === 'CANCELLED') this.show('cancelled', `CANCELLED after ${this.lastDone} of ${megabytes} MiB (${percent(this.bar.value)}); waiting for the hasher to stop…`);
@@ -49,6 +49,14 @@ export class LongRequestPanel {
     }
   }
 
+  private onStep(step: LongHashStep): void {
+    this.bar.value = step.done / step.total;
+    this.lastDone = step.done;
+    if (step.result) this.show('done', `done: sha256 ${step.result.hex} (${step.result.bytes} bytes)`);
+    else this.show('working', `${step.done} of ${step.total} MiB (${percent(this.bar.value)})`);
+  }
+
+  /** Only the hasher's last word after a cancel comes this way; the steps come on the stream. */
   private onProgress(progress: Progress): void {
     if (progress.job !== this.job) return;
     if (progress.state === 'cancelled') {
@@ -57,12 +65,7 @@ export class LongRequestPanel {
       this.lastDone = progress.done;
       this.status.dataset.helperStopped = 'true';
       this.status.textContent = `CANCELLED: the hasher stopped after ${progress.done} of ${progress.total} MiB (${percent(this.bar.value)})`;
-      return;
     }
-    if (this.status.dataset.state !== 'working') return;
-    this.bar.value = progress.done / progress.total;
-    this.lastDone = progress.done;
-    this.show('working', `${progress.done} of ${progress.total} MiB (${percent(this.bar.value)})`);
   }
 
   private setRunning(running: boolean): void {

@@ -6,6 +6,7 @@ import { BroadcastFeed } from './broadcast-feed.js';
 import { ConnectionView } from './connection-view.js';
 import { byId } from './dom.js';
 import { getIpcio, type AppApi, type PageConnectionState } from './ipcio.js';
+import { LiveFeedPanel } from './live-feed.js';
 import { LongRequestPanel } from './long-request.js';
 import { PeersPanel } from './peers-panel.js';
 import { RequestPanel } from './request-panel.js';
@@ -24,6 +25,7 @@ class Session {
     // Listeners first: broadcasts that arrive while whoami is in flight are not lost.
     this.feed = new BroadcastFeed(api);
     new LongRequestPanel(api);
+    new LiveFeedPanel(api);
     this.requests = new RequestPanel(api);
     this.peers = new PeersPanel(api, (list, self) => this.requests.setPeers(list, self));
     api.handle('greet', ({ data, from }) => ({ answeredBy: this.selfName.textContent ?? '', text: `${from} said: ${data.text}` }));

@@ -7,7 +7,6 @@ import type { AppApi, UntypedRequestFrom } from './ipcio.js';
 const EXAMPLES: Record<string, unknown> = {
   'hasher.hashText': { text: 'hello, sidecar' },
   'hasher.hashFile': { path: 'package.json' },
-  'hasher.longHash': { job: 'from-the-form', megabytes: 5 },
   'window.greet': { text: 'hello from another window' },
 };
 

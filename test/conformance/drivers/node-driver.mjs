@@ -7,6 +7,7 @@ let client;
 const received = [];
 const errors = [];
 const cancelled = [];
+const finished = [];
 
 const fromTagged = (value) => {
   if (Array.isArray(value)) return value.map(fromTagged);
@@ -51,6 +52,39 @@ function handler(op) {
   };
 }
 
+/** A stream handler: `count` yields 0, 1, ... (data.n of them, or forever); `fail` yields "first", then throws with `code`. */
+function streamHandler(op) {
+  return async function* ({ command, client_name, data, signal }) {
+    received.push({ command, from: client_name, data: toTagged(data) });
+    let yielded = 0;
+    try {
+      if (op.behavior === 'fail') {
+        yielded = 1;
+        yield 'first';
+        throw Object.assign(new Error(op.message ?? 'failed'), { code: op.code });
+      }
+      for (let i = 0; i < (data?.n ?? Infinity); i += 1) {
+        yielded = i + 1;
+        yield i;
+      }
+    } finally {
+      finished.push({ command, from: client_name, yielded, cancelled: signal.aborted });
+    }
+  };
+}
+
+/** Reads a stream to its end, or `max` items and then breaks (cancelling it). */
+async function readStream(op) {
+  const options = typeof op.window === 'number' ? { window: op.window } : undefined;
+  const stream = op.to === undefined ? client.stream(op.cmd, fromTagged(op.data), options) : client.streamFrom(op.to, op.cmd, fromTagged(op.data), options);
+  const items = [];
+  for await (const item of stream) {
+    items.push(toTagged(item));
+    if (items.length >= (op.max ?? Infinity)) break;
+  }
+  return { items };
+}
+
 const ops = {
   async connect(op) {
     client = new IpcClient({ socketPath: op.socket, name: op.name, token: op.token, maxFrameSize: op.maxFrameSize, reconnect: false, logger: stderrLogger });
@@ -65,6 +99,9 @@ const ops = {
   broadcast: (op) => void client.broadcast(op.cmd, fromTagged(op.data)),
   discover: () => client.discover(),
   handle: (op) => void client.addHandlers({ [op.cmd]: handler(op) }),
+  handle_stream: (op) => void client.addHandlers({ [op.cmd]: streamHandler(op) }),
+  stream: readStream,
+  finished: () => [...finished],
   received: () => [...received],
   errors: () => [...errors],
   cancelled: () => [...cancelled],

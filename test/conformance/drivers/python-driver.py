@@ -19,6 +19,7 @@ client = None
 received = []
 errors = []
 cancelled = []
+finished = []
 lock = threading.Lock()  # handlers run on the client's threads
 
 
@@ -67,6 +68,47 @@ def make_handler(op):
     return handle
 
 
+def make_stream_handler(op):
+    """count: yield 0, 1, ... (data["n"] of them, or forever); fail: yield "first", then raise with `code`."""
+    def handle(call):
+        with lock:
+            received.append({"command": call.command, "from": call.client_name, "data": to_tagged(call.data)})
+        yielded = 0
+        try:
+            if op.get("behavior") == "fail":
+                yielded = 1
+                yield "first"
+                raise HandlerFailure(op.get("message", "failed"), op.get("code"))
+            limit = (call.data or {}).get("n")
+            i = 0
+            while limit is None or i < limit:
+                yielded = i + 1
+                yield i
+                i += 1
+        finally:
+            with lock:
+                finished.append({"command": call.command, "from": call.client_name, "yielded": yielded,
+                                 "cancelled": call.cancelled.is_set()})
+    return handle
+
+
+def read_stream(op):
+    """Read a stream to its end, or `max` items and then close it (a cancel)."""
+    window = op.get("window", 16)
+    data = from_tagged(op.get("data"))
+    if op.get("to") is None:
+        stream = client.stream(op["cmd"], data, window=window)
+    else:
+        stream = client.stream_from(op["to"], op["cmd"], data, window=window)
+    items = []
+    with stream:
+        for item in stream:
+            items.append(to_tagged(item))
+            if len(items) >= op.get("max", float("inf")):
+                break
+    return {"items": items}
+
+
 def on_error(error):
     with lock:
         errors.append({"code": error.code, "message": error.message})
@@ -105,6 +147,9 @@ OPS = {
     "broadcast": lambda op: client.broadcast(op["cmd"], from_tagged(op.get("data"))),
     "discover": lambda op: client.discover(),
     "handle": lambda op: client.add_handlers({op["cmd"]: make_handler(op)}),
+    "handle_stream": lambda op: client.add_handlers({op["cmd"]: make_stream_handler(op)}),
+    "stream": read_stream,
+    "finished": lambda op: snapshot(finished),
     "received": lambda op: snapshot(received),
     "errors": lambda op: snapshot(errors),
     "cancelled": lambda op: snapshot(cancelled),
@@ -113,7 +158,7 @@ OPS = {
 
 
 # Ops that answer with a value: their reply always has "result", null included.
-VALUE_OPS = frozenset({"connect", "request", "request_from", "discover", "received", "errors", "cancelled"})
+VALUE_OPS = frozenset({"connect", "request", "request_from", "discover", "received", "errors", "cancelled", "stream", "finished"})
 
 
 def reply_for(op):

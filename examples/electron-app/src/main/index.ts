@@ -18,7 +18,7 @@ const win = new BrowserWindow({
 attachWindow(server, win, {
   name: 'main-window',
   origins: ['file://'],
-  allow: { server: ['log', 'settings'], clients: { hasher: ['hash'], thumbnailer: ['thumbnail'] }, broadcasts: ['load'] },
+  allow: { server: ['log', 'settings'], clients: { hasher: ['hash'], thumbnailer: ['thumbnail', 'frames'] }, broadcasts: ['load'] },
 });
 await win.loadFile(join(import.meta.dirname, '../renderer/index.html'));
 

@@ -1,5 +1,5 @@
 // examples/electron-app/src/renderer/main.ts
-import { bridgeSignal, parseBridgeError } from 'ipcio/renderer';
+import { bridgeSignal, parseBridgeError, streamFrom } from 'ipcio/renderer';
 
 const { theme } = await window.ipcio.request('settings');
 document.body.dataset.theme = theme;
@@ -18,3 +18,9 @@ try {
   if (parseBridgeError(error)?.code === 'TIMEOUT') console.log('the hasher is slow today');
 }
 stopWatching();
+
+// A stream across contextBridge: streamFrom turns the page API's pull functions into an AsyncIterable here,
+// so `break` and a plain AbortSignal work; errors are IpcErrors with `code` again.
+for await (const frame of streamFrom(window.ipcio, 'thumbnailer', 'frames', { path: '/tmp/a.mp4', count: 3 })) {
+  console.log(`${frame.byteLength} bytes`);
+}

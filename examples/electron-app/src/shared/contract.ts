@@ -1,5 +1,5 @@
 // examples/electron-app/src/shared/contract.ts
-import { defineContract, type Command } from 'ipcio/contract';
+import { defineContract, type Command, type Stream } from 'ipcio/contract';
 
 export interface App {
   server: {
@@ -10,7 +10,11 @@ export interface App {
     'main-window': { selection: Command<undefined, string[]> };
     hasher: { hash: Command<{ path: string }, string> };
     'py-hasher': { hash: Command<{ path: string }, string> };
-    thumbnailer: { thumbnail: Command<{ path: string }, Uint8Array> };
+    thumbnailer: {
+      thumbnail: Command<{ path: string }, Uint8Array>;
+      // A stream: the handler is a generator; the page reads it with for await.
+      frames: Stream<{ path: string; count: number }, Uint8Array>;
+    };
   };
   broadcasts: { load: { cpu: number } };
 }
