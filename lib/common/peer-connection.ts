@@ -7,6 +7,7 @@ import { MessageKind, type Message, type RequestMessage, type ResponseMessage } 
 import type { Peer, PeerPolicy } from './peer.js';
 import { PendingRequests } from './pending-requests.js';
 import type { Port } from './port.js';
+import type { SharedMessage } from './shared-message.js';
 
 /** What a connection needs from the server that owns it. */
 export interface PeerConnectionHost {
@@ -48,6 +49,12 @@ export class PeerConnection implements Peer {
   private readonly routedHere = new Map<number, ForwardedRequest>();
   private stopMonitoring: (() => void) | undefined;
   private disposed = false;
+  /**
+   * Broadcasts handed to this peer but not yet written (the server writes a broadcast to its
+   * recipients over several turns): they go out before anything else sent to it, so each peer
+   * still sees its messages in the order the server sent them.
+   */
+  private owed: SharedMessage[] | undefined;
 
   constructor(
     identity: PeerIdentity,
@@ -77,8 +84,41 @@ export class PeerConnection implements Peer {
   /** Sends one message; a failure (too large, slow consumer, closed) concerns this peer only and is returned. */
   send(message: Message): IpcError | undefined {
     if (this.disposed) return new IpcError(ErrorCode.CLOSED, `the connection of "${this.name}" is closed`);
+    if (this.owed) this.payOwed();
+    if (this.disposed) return new IpcError(ErrorCode.CLOSED, `the connection of "${this.name}" is closed`);
+    return this.sendNow(message, undefined);
+  }
+
+  /** Sends a message shared with other peers (its bytes encoded once); as `send` otherwise. */
+  sendShared(shared: SharedMessage): IpcError | undefined {
+    if (this.disposed) return new IpcError(ErrorCode.CLOSED, `the connection of "${this.name}" is closed`);
+    if (this.owed) this.payOwed();
+    if (this.disposed) return new IpcError(ErrorCode.CLOSED, `the connection of "${this.name}" is closed`);
+    return this.sendNow(shared.message, shared);
+  }
+
+  /** Queues a broadcast for this peer; `payOwed` (or the next send) writes it. */
+  owe(shared: SharedMessage): void {
+    if (this.disposed) return;
+    if (this.owed) this.owed.push(shared);
+    else this.owed = [shared];
+  }
+
+  /** Writes the broadcasts owed to this peer, oldest first. */
+  payOwed(): void {
+    const owed = this.owed;
+    if (!owed) return;
+    this.owed = undefined;
+    for (const shared of owed) {
+      if (this.disposed) return;
+      this.sendNow(shared.message, shared);
+    }
+  }
+
+  private sendNow(message: Message, shared: SharedMessage | undefined): IpcError | undefined {
     try {
-      this.port.send(message);
+      if (shared && this.port.sendShared) this.port.sendShared(shared);
+      else this.port.send(message);
     } catch (error) {
       const failure = error instanceof IpcError ? error : new IpcError(ErrorCode.BAD_MESSAGE, String(error));
       if (failure.code !== ErrorCode.CLOSED) {
@@ -174,6 +214,7 @@ export class PeerConnection implements Peer {
   dispose(failure: IpcError): boolean {
     if (this.disposed) return false;
     this.disposed = true;
+    this.owed = undefined;
     this.stopMonitoring?.();
     this.stopMonitoring = undefined;
     this.pending.rejectWhere(failure);

@@ -31,6 +31,8 @@ import {
   fatalErrorMessage,
 } from './messages.js';
 import { admit, type Admission } from './admission.js';
+import { BroadcastQueue } from './broadcast-queue.js';
+import { SharedMessage } from './shared-message.js';
 import { newId } from './ids.js';
 import type { PeerPolicy } from './peer.js';
 import type { Port } from './port.js';
@@ -90,11 +92,17 @@ export class ServerCore<C extends Contract = AnyContract> {
   private readonly monitors = new Set<PeerConnection>();
   private readonly copyToMonitors = ({ from, message }: ServerEvents['message']): void => {
     const m = message as Partial<{ to: string; cmd: string; id: number }>;
-    const data = { from, to: m.to, kind: message.kind, cmd: m.cmd, id: m.id };
+    // A summary, bounded whatever the peer sent: each name cut to a fixed length, encoded once for all monitors.
+    const data = { from: cutForMonitor(from), to: cutForMonitor(m.to), kind: message.kind, cmd: cutForMonitor(m.cmd), id: m.id };
+    const shared = new SharedMessage({ kind: MessageKind.Emit, cmd: MONITOR_COMMAND, data, from: this.name, fromUuid: this.uuid });
     for (const monitor of this.monitors) {
-      if (monitor.name !== from) monitor.send({ kind: MessageKind.Emit, cmd: MONITOR_COMMAND, data, from: this.name, fromUuid: this.uuid });
+      if (monitor.name !== from) monitor.sendShared(shared);
     }
   };
+  /** Writes broadcasts a slice per event-loop turn, in order per recipient. */
+  private readonly broadcasts = new BroadcastQueue();
+  /** discover()'s answer, kept until a peer joins or leaves or the command lists change. */
+  private discovery: Discovery | undefined;
   private closing = false;
   /** The seed's `server` in handler containers (the node:net Server on the Node side). */
   protected serverHandle: unknown = null;
@@ -123,6 +131,7 @@ export class ServerCore<C extends Contract = AnyContract> {
 
   addHandlers(handlers: ServerHandlers<C>): this {
     this.registry.addAll(handlers);
+    this.discovery = undefined;
     return this;
   }
 
@@ -155,10 +164,20 @@ export class ServerCore<C extends Contract = AnyContract> {
     return this.peers.get(name);
   }
 
+  /**
+   * Who is connected and what each handles. Built once and kept until a peer joins or leaves or a
+   * command list changes, so asking again costs nothing; the answer is frozen, as it is shared.
+   */
   discover(): Discovery {
+    if (this.discovery) return this.discovery;
     const peers: Record<string, string[]> = {};
-    for (const peer of this.peers.values()) peers[peer.name] = [...peer.commands];
-    return { clients: this.clients(), commands: this.registry.names(), peers };
+    for (const peer of this.peers.values()) peers[peer.name] = Object.freeze([...peer.commands]) as string[];
+    this.discovery = Object.freeze({
+      clients: Object.freeze(this.clients()) as string[],
+      commands: Object.freeze(this.registry.names()) as string[],
+      peers: Object.freeze(peers),
+    });
+    return this.discovery;
   }
 
   /** One-way command to a client by name; NO_SUCH_CLIENT goes to the error event. */
@@ -175,9 +194,8 @@ export class ServerCore<C extends Contract = AnyContract> {
 
   /** One-way command to every client. */
   broadcast<K extends keyof C['broadcasts'] & string>(command: K, ...[data]: PayloadOnlyArgs<C['broadcasts'][K]>): this {
-    for (const peer of this.peers.values()) {
-      peer.send({ kind: MessageKind.Broadcast, cmd: command, data, from: this.name, fromUuid: this.uuid });
-    }
+    const shared = new SharedMessage({ kind: MessageKind.Broadcast, cmd: command, data, from: this.name, fromUuid: this.uuid });
+    this.broadcasts.send(shared, [...this.peers.values()]);
     return this;
   }
 
@@ -211,7 +229,8 @@ export class ServerCore<C extends Contract = AnyContract> {
     this.connecting.add(port);
     let peer: PeerConnection | undefined;
     let refused = false;
-    const timer = setTimeout(() => {
+    // Dropped once cleared: the closures below live as long as the connection, the Timeout need not.
+    let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(() => {
       refused = true;
       this.refuse(port, new IpcError(ErrorCode.HANDSHAKE_TIMEOUT, `no hello within ${this.handshakeTimeoutMs} ms`));
     }, this.handshakeTimeoutMs);
@@ -223,11 +242,13 @@ export class ServerCore<C extends Contract = AnyContract> {
         }
         if (refused) return; // a refused port may still deliver what was already on its way
         clearTimeout(timer);
+        timer = undefined;
         peer = this.handshake(port, policy, message);
         if (!peer) refused = true;
       },
       onClose: (reason) => {
         clearTimeout(timer);
+        timer = undefined;
         this.connecting.delete(port);
         if (peer) this.onPeerGone(peer, reason);
         else if (reason && !this.closing) this.reportError(reason);
@@ -274,6 +295,7 @@ export class ServerCore<C extends Contract = AnyContract> {
     const peer = new PeerConnection({ name, uuid, session }, port, policy, hello.commands ?? [], this.host);
     this.connecting.delete(port);
     this.peers.set(name, peer);
+    this.discovery = undefined;
     peer.send({
       kind: MessageKind.Welcome,
       version: PROTOCOL_VERSION,
@@ -322,6 +344,7 @@ export class ServerCore<C extends Contract = AnyContract> {
         return;
       case MessageKind.Commands:
         peer.commands = message.commands;
+        this.discovery = undefined;
         return;
       case MessageKind.Error:
         this.reportError(new IpcError(ErrorCode.BAD_MESSAGE, `client "${peer.name}" reported ${message.error.code}: ${message.error.message}`));
@@ -396,9 +419,10 @@ export class ServerCore<C extends Contract = AnyContract> {
   }
 
   private relayBroadcast(origin: PeerConnection, command: string, data: unknown): void {
-    for (const peer of this.peers.values()) {
-      if (peer !== origin) peer.send({ kind: MessageKind.Broadcast, cmd: command, data, from: origin.name, fromUuid: origin.uuid });
-    }
+    const shared = new SharedMessage({ kind: MessageKind.Broadcast, cmd: command, data, from: origin.name, fromUuid: origin.uuid });
+    const recipients: PeerConnection[] = [];
+    for (const peer of this.peers.values()) if (peer !== origin) recipients.push(peer);
+    this.broadcasts.send(shared, recipients);
   }
 
   private onResponse(peer: PeerConnection, message: ResponseMessage): void {
@@ -413,10 +437,20 @@ export class ServerCore<C extends Contract = AnyContract> {
       ? new IpcError(ErrorCode.CLOSED, 'server was closed')
       : new IpcError(ErrorCode.DISCONNECTED, `client "${peer.name}" disconnected`);
     if (!peer.dispose(failure)) return; // already released (a reclaim replaced it, or the server closed)
-    if (this.peers.get(peer.name) === peer) this.peers.delete(peer.name);
+    if (this.peers.get(peer.name) === peer) {
+      this.peers.delete(peer.name);
+      this.discovery = undefined;
+    }
     if (reason && reason.code !== ErrorCode.DISCONNECTED && reason.code !== ErrorCode.SESSION_REPLACED && !this.closing) this.reportError(reason);
     this.events.dispatch('client-disconnected', { ...peerInfo(peer), reason }, (e) => this.logger.error(e));
   }
+}
+
+/** Longest name or command a monitor summary carries; the rest is cut (a peer chooses these strings). */
+export const MONITOR_MAX_FIELD_CHARS = 256;
+
+function cutForMonitor(text: string | undefined): string | undefined {
+  return text !== undefined && text.length > MONITOR_MAX_FIELD_CHARS ? `${text.slice(0, MONITOR_MAX_FIELD_CHARS)}…` : text;
 }
 
 function peerInfo(peer: PeerConnection): PeerInfo {

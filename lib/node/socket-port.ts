@@ -1,8 +1,10 @@
 import type { Socket } from 'node:net';
 import { ErrorCode, IpcError } from '../common/errors.js';
-import { encodeFrame, FrameDecoder } from '../common/frame-codec.js';
+import { encodeFrame, FRAME_LENGTH_BYTES, FrameDecoder } from '../common/frame-codec.js';
 import { fatalErrorMessage, type Message } from '../common/messages.js';
+import type { OutboundBudget, OutboundHolder } from '../common/outbound-budget.js';
 import type { Port, PortReceiver } from '../common/port.js';
+import type { SharedMessage } from '../common/shared-message.js';
 
 export interface SocketPortOptions {
   /** Largest frame accepted from the peer, checked from the header. */
@@ -13,6 +15,8 @@ export interface SocketPortOptions {
   maxPendingWriteBytes?: number;
   /** A client's: frames it cannot decode are reported here and skipped (see FrameDecoderOptions). */
   onUndecodable?: (error: IpcError) => void;
+  /** The server's cap on outbound bytes over all its ports (see OutboundBudget); none on a client. */
+  budget?: OutboundBudget;
 }
 
 /**
@@ -32,7 +36,7 @@ const allocateBuffer = (size: number): Uint8Array => Buffer.allocUnsafe(size);
  * in one tick go out in one write, so a burst costs one syscall, not one per
  * message.
  */
-export class SocketPort implements Port {
+export class SocketPort implements Port, OutboundHolder {
   maxOutgoingFrameSize: number | undefined;
   private readonly decoder: FrameDecoder;
   private readonly maxPendingWriteBytes: number;
@@ -44,6 +48,18 @@ export class SocketPort implements Port {
   private closeNotified = false;
   private receiver: PortReceiver | undefined;
   private closeReason: IpcError | undefined;
+  private readonly budget: OutboundBudget | undefined;
+  /** With a budget: bytes of this port's own frames queued or in the socket, not yet taken by the kernel. */
+  private ownHeld = 0;
+  /** With a budget: own bytes queued since the last flush. */
+  private ownQueued = 0;
+  /** With a budget: shared frames held (queued or in the socket), oldest first. */
+  private sharedHeld: SharedMessage[] | undefined;
+  private sharedHeldBytes = 0;
+  /** With a budget: shared frames queued since the last flush. */
+  private sharedQueued = 0;
+  /** Set once what this port held was released from the budget for good. */
+  private released = false;
 
   constructor(
     readonly socket: Socket,
@@ -56,7 +72,13 @@ export class SocketPort implements Port {
       allocate: allocateBuffer,
     });
     this.maxPendingWriteBytes = options.maxPendingWriteBytes ?? Number.POSITIVE_INFINITY;
+    this.budget = options.budget;
     socket.setNoDelay?.(true);
+  }
+
+  /** Bytes held for the peer: queued here or in the socket, shared frames in full (with a budget). */
+  get heldBytes(): number {
+    return this.ownHeld + this.sharedHeldBytes;
   }
 
   attach(receiver: PortReceiver): void {
@@ -69,29 +91,51 @@ export class SocketPort implements Port {
   }
 
   send(message: Message): void {
-    if (this.closed || this.socket.destroyed || !this.socket.writable) {
-      throw new IpcError(ErrorCode.CLOSED, 'connection is closed');
-    }
+    this.checkOpen();
     const { chunks, frameLength } = encodeFrame(message);
-    if (this.maxOutgoingFrameSize !== undefined && frameLength > this.maxOutgoingFrameSize) {
-      throw new IpcError(
-        ErrorCode.FRAME_TOO_LARGE,
-        `${message.kind} of ${frameLength} bytes exceeds the peer's limit of ${this.maxOutgoingFrameSize}`,
-        { data: { frameLength, maxFrameSize: this.maxOutgoingFrameSize } },
-      );
+    this.checkFrameLength(message, frameLength);
+    for (const chunk of chunks) this.outgoing.push(chunk);
+    const bytes = FRAME_LENGTH_BYTES + frameLength;
+    this.outgoingBytes += bytes;
+    if (this.budget) {
+      this.ownHeld += bytes;
+      this.ownQueued += bytes;
+      this.budget.add(this, bytes);
     }
-    for (const chunk of chunks) {
-      this.outgoing.push(chunk);
-      this.outgoingBytes += chunk.byteLength;
-    }
-    if (this.socket.writableLength + this.outgoingBytes > this.maxPendingWriteBytes) {
-      this.close(new IpcError(ErrorCode.SLOW_CONSUMER, `peer left more than ${this.maxPendingWriteBytes} bytes unread`));
-      return;
-    }
+    if (!this.withinLimits()) return;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(() => this.flush());
     }
+  }
+
+  /**
+   * Queues the frame the message shares with other ports (encoded by the first of them), and writes
+   * at once when nothing else waits: a broadcast reaches its first recipients while the server is
+   * still handing it to the rest.
+   */
+  sendShared(shared: SharedMessage): void {
+    this.checkOpen();
+    const { chunks, frameLength } = shared.socketFrame();
+    this.checkFrameLength(shared.message, frameLength);
+    for (const chunk of chunks) this.outgoing.push(chunk);
+    const bytes = FRAME_LENGTH_BYTES + frameLength;
+    this.outgoingBytes += bytes;
+    if (this.budget) {
+      (this.sharedHeld ??= []).push(shared);
+      this.sharedHeldBytes += bytes;
+      this.sharedQueued += 1;
+      // Counted once, by the first port that holds it.
+      this.budget.add(this, shared.holders++ === 0 ? bytes : 0);
+    }
+    if (!this.withinLimits()) return;
+    if (!this.flushScheduled) this.flush();
+  }
+
+  /** Drops this peer for the server-wide budget; what it held is released before this returns. */
+  dropSlow(error: IpcError): void {
+    this.close(error);
+    this.releaseAll();
   }
 
   close(reason?: IpcError): void {
@@ -108,29 +152,95 @@ export class SocketPort implements Port {
     setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
   }
 
+  private checkOpen(): void {
+    if (this.closed || this.socket.destroyed || !this.socket.writable) {
+      throw new IpcError(ErrorCode.CLOSED, 'connection is closed');
+    }
+  }
+
+  private checkFrameLength(message: Message, frameLength: number): void {
+    if (this.maxOutgoingFrameSize !== undefined && frameLength > this.maxOutgoingFrameSize) {
+      throw new IpcError(
+        ErrorCode.FRAME_TOO_LARGE,
+        `${message.kind} of ${frameLength} bytes exceeds the peer's limit of ${this.maxOutgoingFrameSize}`,
+        { data: { frameLength, maxFrameSize: this.maxOutgoingFrameSize } },
+      );
+    }
+  }
+
+  /** After queueing: this peer's own bound, then the server-wide one. False when this port was dropped. */
+  private withinLimits(): boolean {
+    if (this.socket.writableLength + this.outgoingBytes > this.maxPendingWriteBytes) {
+      this.close(new IpcError(ErrorCode.SLOW_CONSUMER, `peer left more than ${this.maxPendingWriteBytes} bytes unread`));
+      this.releaseAll();
+      return false;
+    }
+    this.budget?.enforce();
+    return !this.closed;
+  }
+
+  /** The kernel took a flush's bytes: they leave the budget (shared ones when no other port holds them). */
+  private written(ownBytes: number, sharedCount: number): void {
+    if (this.released || !this.budget) return;
+    this.ownHeld -= ownBytes;
+    this.budget.release(ownBytes);
+    for (let i = 0; i < sharedCount; i += 1) this.releaseShared(this.sharedHeld?.shift() as SharedMessage);
+    if (this.heldBytes === 0) this.budget.idle(this);
+  }
+
+  private releaseShared(shared: SharedMessage): void {
+    const bytes = shared.frameBytes;
+    this.sharedHeldBytes -= bytes;
+    if (--shared.holders === 0) this.budget?.release(bytes);
+  }
+
+  /** The connection is gone: nothing it held counts any more. */
+  private releaseAll(): void {
+    if (this.released || !this.budget) return;
+    this.released = true;
+    this.budget.release(this.ownHeld);
+    this.ownHeld = 0;
+    for (const shared of this.sharedHeld ?? []) this.releaseShared(shared);
+    this.sharedHeld = undefined;
+    this.budget.idle(this);
+  }
+
   private flush(): void {
     this.flushScheduled = false;
     if (this.outgoing.length === 0 || this.socket.destroyed) return;
     const chunks = joinAdjacent(this.outgoing);
     this.outgoing = [];
     this.outgoingBytes = 0;
+    let onWritten: (() => void) | undefined;
+    if (this.budget) {
+      const ownBytes = this.ownQueued;
+      const sharedCount = this.sharedQueued;
+      this.ownQueued = 0;
+      this.sharedQueued = 0;
+      onWritten = () => this.written(ownBytes, sharedCount);
+    }
     if (chunks.length === 1) {
-      this.socket.write(chunks[0] as Uint8Array);
+      this.socket.write(chunks[0] as Uint8Array, onWritten);
       return;
     }
     // One writev for the lot; only runs of small, scattered chunks are copied together.
-    this.socket.cork();
+    const writes: Uint8Array[] = [];
     let small: Uint8Array[] = [];
     for (const chunk of chunks) {
       if (chunk.byteLength < COALESCE_BELOW_BYTES) {
         small.push(chunk);
         continue;
       }
-      if (small.length > 0) this.socket.write(small.length === 1 ? (small[0] as Uint8Array) : Buffer.concat(small));
+      if (small.length > 0) writes.push(small.length === 1 ? (small[0] as Uint8Array) : Buffer.concat(small));
       small = [];
-      this.socket.write(chunk);
+      writes.push(chunk);
     }
-    if (small.length > 0) this.socket.write(small.length === 1 ? (small[0] as Uint8Array) : Buffer.concat(small));
+    if (small.length > 0) writes.push(small.length === 1 ? (small[0] as Uint8Array) : Buffer.concat(small));
+    this.socket.cork();
+    const last = writes.length - 1;
+    // Callbacks run in write order: the last one says the whole flush was taken.
+    for (let i = 0; i < last; i += 1) this.socket.write(writes[i] as Uint8Array);
+    this.socket.write(writes[last] as Uint8Array, onWritten);
     this.socket.uncork();
   }
 
@@ -152,6 +262,7 @@ export class SocketPort implements Port {
 
   private notifyClosed(): void {
     this.closed = true;
+    this.releaseAll();
     if (this.closeNotified) return;
     this.closeNotified = true;
     this.receiver?.onClose(this.closeReason);
