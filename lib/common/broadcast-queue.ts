@@ -6,7 +6,7 @@ export interface BroadcastRecipient {
   payOwed(): void;
 }
 
-/** How long one turn of the event loop may spend writing broadcasts before the rest wait for the next. */
+/** Default of how long one turn of the event loop may spend writing broadcasts before the rest wait for the next. */
 export const BROADCAST_SLICE_MS = 8;
 /** The clock is read once per this many recipients. */
 const RECIPIENTS_PER_CLOCK_READ = 32;
@@ -31,8 +31,13 @@ interface Job {
 export class BroadcastQueue {
   private readonly jobs: Job[] = [];
   private scheduled = false;
-  /** Slices run so far (for tests: a large broadcast really is cut into several turns). */
+  /** Slices run so far (a large broadcast is cut into several turns). */
   slices = 0;
+
+  constructor(
+    private readonly sliceMs: number = BROADCAST_SLICE_MS,
+    private readonly clock: () => number = now,
+  ) {}
 
   /** Hands `shared` to every recipient; writes the first at once unless earlier broadcasts still wait. */
   send(shared: SharedMessage, recipients: BroadcastRecipient[]): void {
@@ -52,7 +57,7 @@ export class BroadcastQueue {
   private readonly run = (): void => {
     this.scheduled = false;
     this.slices += 1;
-    const start = now();
+    const start = this.clock();
     let sinceClockRead = 0;
     while (this.jobs.length > 0) {
       const job = this.jobs[0] as Job;
@@ -60,7 +65,7 @@ export class BroadcastQueue {
         (job.recipients[job.next++] as BroadcastRecipient).payOwed();
         if (++sinceClockRead === RECIPIENTS_PER_CLOCK_READ) {
           sinceClockRead = 0;
-          if (now() - start >= BROADCAST_SLICE_MS) {
+          if (this.clock() - start >= this.sliceMs) {
             this.scheduled = true;
             nextTurn(this.run);
             return;

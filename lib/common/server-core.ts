@@ -18,7 +18,7 @@ import { PeerConnection, type PeerConnectionHost } from './peer-connection.js';
 import { PROTOCOL } from './protocol.js';
 import { HandlerRegistry } from './handler-registry.js';
 import { logSafe } from './log-text.js';
-import { clampTimerDelayMs } from './long-timer.js';
+import { checkTimeoutMs, clampTimerDelayMs } from './long-timer.js';
 import { traceMessage, type Logger } from './logger.js';
 import {
   DISCOVER_COMMAND,
@@ -31,7 +31,7 @@ import {
   fatalErrorMessage,
 } from './messages.js';
 import { admit, type Admission } from './admission.js';
-import { BroadcastQueue } from './broadcast-queue.js';
+import { BROADCAST_SLICE_MS, BroadcastQueue } from './broadcast-queue.js';
 import { SharedMessage } from './shared-message.js';
 import { newId } from './ids.js';
 import type { PeerPolicy } from './peer.js';
@@ -47,6 +47,11 @@ export interface ServerCoreOptions<C extends Contract = AnyContract> {
   maxFrameSize?: number;
   requestTimeoutMs?: number;
   handshakeTimeoutMs?: number;
+  /**
+   * How long one turn of the event loop may spend writing a broadcast (default 8 ms); the other
+   * recipients get it over the next turns, so one broadcast to thousands of peers never stalls the server.
+   */
+  broadcastSliceMs?: number;
   logger?: Logger;
 }
 
@@ -100,7 +105,7 @@ export class ServerCore<C extends Contract = AnyContract> {
     }
   };
   /** Writes broadcasts a slice per event-loop turn, in order per recipient. */
-  private readonly broadcasts = new BroadcastQueue();
+  private readonly broadcasts: BroadcastQueue;
   /** discover()'s answer, kept until a peer joins or leaves or the command lists change. */
   private discovery: Discovery | undefined;
   private closing = false;
@@ -114,6 +119,7 @@ export class ServerCore<C extends Contract = AnyContract> {
     this.maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
     this.handshakeTimeoutMs = clampTimerDelayMs(options.handshakeTimeoutMs ?? PROTOCOL.defaults.handshakeTimeoutMs, 'handshakeTimeoutMs');
     this.logger = options.logger ?? console;
+    this.broadcasts = new BroadcastQueue(checkTimeoutMs(options.broadcastSliceMs ?? BROADCAST_SLICE_MS, 'broadcastSliceMs'));
     this.host = {
       requestTimeoutMs: options.requestTimeoutMs ?? PROTOCOL.defaults.requestTimeoutMs,
       registry: this.registry,
