@@ -12,8 +12,11 @@ export const BROADCAST_SLICE_MS = 8;
 const RECIPIENTS_PER_CLOCK_READ = 32;
 
 const now: () => number = typeof performance !== 'undefined' ? () => performance.now() : () => Date.now();
-const nextTurn: (run: () => void) => void =
-  typeof setImmediate === 'function' ? (run) => void setImmediate(run) : (run) => void setTimeout(run, 0);
+/**
+ * The next slice waits for the timers phase of the next loop iteration, after the I/O that arrived
+ * meanwhile and after immediates queued during this slice: others are served between two slices.
+ */
+const nextTurn = (run: () => void): void => void setTimeout(run, 0);
 
 interface Job {
   readonly recipients: BroadcastRecipient[];

@@ -1,6 +1,7 @@
 import { ErrorCode, IpcError } from './errors.js';
 import type { RequestOptions } from './contract.js';
-import { checkTimeoutMs, setLongTimeout } from './long-timer.js';
+import { checkTimeoutMs } from './long-timer.js';
+import { RequestDeadlines, type Timed } from './request-deadlines.js';
 
 export interface PendingRequest {
   readonly id: number;
@@ -10,21 +11,37 @@ export interface PendingRequest {
   tag: unknown;
 }
 
-interface Entry extends PendingRequest {
-  resolve(value: unknown): void;
-  reject(error: IpcError): void;
-  cleanup(): void;
+/** One awaited request: its settle functions, and what to undo when it settles (an abort listener). */
+class Entry implements PendingRequest, Timed {
+  sent = false;
+  live = true;
+  deadlineAt = 0;
+  timed = false;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+
+  constructor(
+    readonly id: number,
+    public tag: unknown,
+    readonly description: string,
+    readonly timeoutMs: number,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (error: IpcError) => void,
+  ) {}
 }
 
 /**
  * Requests this side made and awaits. The clock starts at the call, whether
  * the request goes out now or waits in a queue. Timeout and abort both
  * reject locally and tell the owner, which sends a cancel if the request was
- * already sent.
+ * already sent. Timeouts share one timer (RequestDeadlines).
  */
 export class PendingRequests {
   private nextId = 1;
   private readonly entries = new Map<number, Entry>();
+  private readonly deadlines = new RequestDeadlines<Entry>((entry) =>
+    this.giveUp(entry.id, new IpcError(ErrorCode.TIMEOUT, `${entry.description} timed out after ${entry.timeoutMs} ms`)),
+  );
 
   constructor(
     private readonly defaultTimeoutMs: number,
@@ -39,30 +56,35 @@ export class PendingRequests {
 
   create(description: string, options: RequestOptions = {}, tag?: unknown): { request: PendingRequest; promise: Promise<unknown> } {
     const id = this.nextId++;
-    let entry!: Entry;
+    let settle!: { resolve: (value: unknown) => void; reject: (error: IpcError) => void };
     const promise = new Promise<unknown>((resolve, reject) => {
-      entry = { id, sent: false, tag, resolve, reject, cleanup: () => undefined };
+      settle = { resolve, reject };
     });
-    const { signal } = options;
-    if (signal?.aborted) {
-      entry.reject(cancelled(description));
-      return { request: entry, promise };
-    }
     let timeoutMs: number;
     try {
       timeoutMs = checkTimeoutMs(options.timeoutMs ?? this.defaultTimeoutMs, 'timeoutMs');
     } catch (error) {
-      entry.reject(error as IpcError);
+      settle.reject(error as IpcError);
+      return { request: { id, sent: false, tag }, promise };
+    }
+    const entry = new Entry(id, tag, description, timeoutMs, settle.resolve, settle.reject);
+    const { signal } = options;
+    if (signal?.aborted) {
+      entry.live = false;
+      entry.reject(cancelled(description));
       return { request: entry, promise };
     }
-    // Through setLongTimeout: 2^31 ms or more (Infinity: never) must not fire after 1 ms as setTimeout would.
-    const timer = timeoutMs > 0 ? setLongTimeout(() => this.giveUp(id, new IpcError(ErrorCode.TIMEOUT, `${description} timed out after ${timeoutMs} ms`)), timeoutMs) : undefined;
-    const onAbort = (): void => this.giveUp(id, cancelled(description));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    entry.cleanup = () => {
-      timer?.clear();
-      signal?.removeEventListener('abort', onAbort);
-    };
+    // 0 and Infinity: no timeout; 2^31 ms or more waits as long as asked (RequestDeadlines re-arms).
+    if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
+      entry.timed = true;
+      this.deadlines.add(entry, timeoutMs);
+    }
+    if (signal) {
+      const onAbort = (): void => this.giveUp(id, cancelled(description));
+      signal.addEventListener('abort', onAbort, { once: true });
+      entry.signal = signal;
+      entry.onAbort = onAbort;
+    }
     this.entries.set(id, entry);
     return { request: entry, promise };
   }
@@ -101,7 +123,9 @@ export class PendingRequests {
     const entry = this.entries.get(id);
     if (!entry) return undefined;
     this.entries.delete(id);
-    entry.cleanup();
+    entry.live = false;
+    if (entry.timed) this.deadlines.settled();
+    if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort);
     return entry;
   }
 }

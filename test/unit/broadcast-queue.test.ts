@@ -29,7 +29,7 @@ function steppingClock(): () => number {
   return () => t++;
 }
 
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const nextTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1));
 
 describe('BroadcastQueue', () => {
   it('writes the first recipients at once and the rest over later turns', async () => {
