@@ -4,6 +4,7 @@ import type { HandlerRegistry } from './handler-registry.js';
 import { ErrorCode, IpcError } from './errors.js';
 import type { ForwardedRequest } from './forwarded-requests.js';
 import { MessageKind, type Message, type RequestMessage, type ResponseMessage } from './messages.js';
+import { LazyMap } from './lazy-map.js';
 import type { Peer, PeerPolicy } from './peer.js';
 import { PendingRequests } from './pending-requests.js';
 import type { Port } from './port.js';
@@ -40,13 +41,13 @@ export class PeerConnection implements Peer {
   readonly session: string;
   commands: string[];
   /** Requests the server itself made to this peer, by their id on this connection. */
-  readonly pending: PendingRequests;
+  private madePending: PendingRequests | undefined;
   /** Server handlers running for this peer's requests, by the peer's request id. */
-  readonly calls: HandlerCalls;
+  private madeCalls: HandlerCalls | undefined;
   /** Requests this peer sent to another peer through the server, by this peer's own id. */
-  private readonly sentThrough = new Map<number, ForwardedRequest>();
+  private readonly sentThrough = new LazyMap<number, ForwardedRequest>();
   /** Requests other peers sent to this one through the server, by the route id used on this connection. */
-  private readonly routedHere = new Map<number, ForwardedRequest>();
+  private readonly routedHere = new LazyMap<number, ForwardedRequest>();
   private stopMonitoring: (() => void) | undefined;
   private disposed = false;
   /**
@@ -67,8 +68,16 @@ export class PeerConnection implements Peer {
     this.uuid = identity.uuid;
     this.session = identity.session;
     this.commands = commands;
-    this.calls = new HandlerCalls(host.registry);
-    this.pending = new PendingRequests(host.requestTimeoutMs, (request) => this.send({ kind: MessageKind.Cancel, id: request.id }));
+  }
+
+  /** Requests the server itself made to this peer, by their id on this connection (made on first use: heap per idle client). */
+  get pending(): PendingRequests {
+    return (this.madePending ??= new PendingRequests(this.host.requestTimeoutMs, (request) => this.send({ kind: MessageKind.Cancel, id: request.id })));
+  }
+
+  /** Server handlers running for this peer's requests, by the peer's request id (made on first use). */
+  get calls(): HandlerCalls {
+    return (this.madeCalls ??= new HandlerCalls(this.host.registry));
   }
 
   /** False once the connection ended or was replaced; nothing is sent on it then. */
@@ -78,7 +87,7 @@ export class PeerConnection implements Peer {
 
   /** How much this connection makes the server hold now (for tests and limits). */
   get holding(): { serverRequests: number; handlerCalls: number; sentThrough: number; routedHere: number } {
-    return { serverRequests: this.pending.size, handlerCalls: this.calls.size, sentThrough: this.sentThrough.size, routedHere: this.routedHere.size };
+    return { serverRequests: this.madePending?.size ?? 0, handlerCalls: this.madeCalls?.size ?? 0, sentThrough: this.sentThrough.size, routedHere: this.routedHere.size };
   }
 
   /** Sends one message; a failure (too large, slow consumer, closed) concerns this peer only and is returned. */
@@ -140,7 +149,7 @@ export class PeerConnection implements Peer {
 
   /** True when this peer still awaits an answer under `id` (reusing it now is a protocol error). */
   isOutstanding(id: number): boolean {
-    return this.calls.has(id) || this.sentThrough.has(id);
+    return (this.madeCalls?.has(id) ?? false) || this.sentThrough.has(id);
   }
 
   /** Runs a server handler for this peer's request; its answer goes out only while the call is current. */
@@ -217,8 +226,8 @@ export class PeerConnection implements Peer {
     this.owed = undefined;
     this.stopMonitoring?.();
     this.stopMonitoring = undefined;
-    this.pending.rejectWhere(failure);
-    this.calls.cancelAll(failure);
+    this.madePending?.rejectWhere(failure);
+    this.calls.cancelAll(failure); // made if need be: it must refuse what a late caller still hands it
     const sent = [...this.sentThrough.values()];
     const routed = [...this.routedHere.values()];
     this.sentThrough.clear();

@@ -38,10 +38,9 @@ class Entry implements PendingRequest, Timed {
  */
 export class PendingRequests {
   private nextId = 1;
-  private readonly entries = new Map<number, Entry>();
-  private readonly deadlines = new RequestDeadlines<Entry>((entry) =>
-    this.giveUp(entry.id, new IpcError(ErrorCode.TIMEOUT, `${entry.description} timed out after ${entry.timeoutMs} ms`)),
-  );
+  /** Made on first use, as the deadlines: a server holds one PendingRequests per idle peer (heap per client). */
+  private entries: Map<number, Entry> | undefined;
+  private deadlines: RequestDeadlines<Entry> | undefined;
 
   constructor(
     private readonly defaultTimeoutMs: number,
@@ -77,7 +76,9 @@ export class PendingRequests {
     // 0 and Infinity: no timeout; 2^31 ms or more waits as long as asked (RequestDeadlines re-arms).
     if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
       entry.timed = true;
-      this.deadlines.add(entry, timeoutMs);
+      (this.deadlines ??= new RequestDeadlines<Entry>((timedOut) =>
+        this.giveUp(timedOut.id, new IpcError(ErrorCode.TIMEOUT, `${timedOut.description} timed out after ${timedOut.timeoutMs} ms`)),
+      )).add(entry, timeoutMs);
     }
     if (signal) {
       const onAbort = (): void => this.giveUp(id, cancelled(description));
@@ -85,12 +86,12 @@ export class PendingRequests {
       entry.signal = signal;
       entry.onAbort = onAbort;
     }
-    this.entries.set(id, entry);
+    (this.entries ??= new Map()).set(id, entry);
     return { request: entry, promise };
   }
 
   get(id: number): PendingRequest | undefined {
-    return this.entries.get(id);
+    return this.entries?.get(id);
   }
 
   resolve(id: number, value: unknown): void {
@@ -103,13 +104,14 @@ export class PendingRequests {
 
   /** Rejects every request matching `which` (all when omitted). */
   rejectWhere(error: IpcError, which: (request: PendingRequest) => boolean = () => true): void {
+    if (!this.entries) return;
     for (const entry of [...this.entries.values()]) {
       if (which(entry)) this.reject(entry.id, error);
     }
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.entries?.size ?? 0;
   }
 
   private giveUp(id: number, error: IpcError): void {
@@ -120,11 +122,11 @@ export class PendingRequests {
   }
 
   private take(id: number): Entry | undefined {
-    const entry = this.entries.get(id);
+    const entry = this.entries?.get(id);
     if (!entry) return undefined;
-    this.entries.delete(id);
+    this.entries?.delete(id);
     entry.live = false;
-    if (entry.timed) this.deadlines.settled();
+    if (entry.timed) this.deadlines?.settled();
     if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort);
     return entry;
   }

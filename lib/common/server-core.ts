@@ -35,7 +35,7 @@ import { BROADCAST_SLICE_MS, BroadcastQueue } from './broadcast-queue.js';
 import { SharedMessage } from './shared-message.js';
 import { newId } from './ids.js';
 import type { PeerPolicy } from './peer.js';
-import type { Port } from './port.js';
+import type { Port, PortReceiver } from './port.js';
 
 export interface ServerCoreOptions<C extends Contract = AnyContract> {
   /** The typed contract; only its type is used. */
@@ -227,40 +227,40 @@ export class ServerCore<C extends Contract = AnyContract> {
    * Takes a new connection from any transport. It must say hello within the
    * handshake timeout; `policy` lets a trusted transport fix its name and limits.
    */
-  accept(port: Port, policy: PeerPolicy = {}): void {
+  accept(port: Port, policy: PeerPolicy = NO_POLICY): void {
     if (this.closing) {
       port.close(new IpcError(ErrorCode.CLOSED, 'server is closing'));
       return;
     }
     this.connecting.add(port);
-    let peer: PeerConnection | undefined;
-    let refused = false;
-    // Dropped once cleared: the closures below live as long as the connection, the Timeout need not.
-    let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(() => {
-      refused = true;
+    const accepted = new AcceptedPort(port, policy, this.acceptHost);
+    accepted.timer = setTimeout(() => {
+      accepted.refused = true;
       this.refuse(port, new IpcError(ErrorCode.HANDSHAKE_TIMEOUT, `no hello within ${this.handshakeTimeoutMs} ms`));
     }, this.handshakeTimeoutMs);
-    port.attach({
-      onMessage: (message) => {
-        if (peer) {
-          if (peer.open) this.onPeerMessage(peer, message);
-          return;
-        }
-        if (refused) return; // a refused port may still deliver what was already on its way
-        clearTimeout(timer);
-        timer = undefined;
-        peer = this.handshake(port, policy, message);
-        if (!peer) refused = true;
-      },
-      onClose: (reason) => {
-        clearTimeout(timer);
-        timer = undefined;
-        this.connecting.delete(port);
-        if (peer) this.onPeerGone(peer, reason);
-        else if (reason && !this.closing) this.reportError(reason);
-      },
-    });
+    port.attach(accepted);
   }
+
+  /** What every AcceptedPort calls: one object per server, not closures per connection. */
+  private readonly acceptHost: AcceptHost = {
+    message: (accepted, message) => {
+      const { peer } = accepted;
+      if (peer) {
+        if (peer.open) this.onPeerMessage(peer, message);
+        return;
+      }
+      if (accepted.refused) return; // a refused port may still deliver what was already on its way
+      accepted.stopTimer();
+      accepted.peer = this.handshake(accepted.port, accepted.policy, message);
+      if (!accepted.peer) accepted.refused = true;
+    },
+    closed: (accepted, reason) => {
+      accepted.stopTimer();
+      this.connecting.delete(accepted.port);
+      if (accepted.peer) this.onPeerGone(accepted.peer, reason);
+      else if (reason && !this.closing) this.reportError(reason);
+    },
+  };
 
   /** Closes every connection; the server's pending requests reject with CLOSED. */
   async close(): Promise<void> {
@@ -298,7 +298,7 @@ export class ServerCore<C extends Contract = AnyContract> {
     }
     const hello = message as HelloMessage;
     if (hello.maxFrameSize !== undefined) port.maxOutgoingFrameSize = hello.maxFrameSize;
-    const peer = new PeerConnection({ name, uuid, session }, port, policy, hello.commands ?? [], this.host);
+    const peer = new PeerConnection({ name, uuid, session }, port, policy, hello.commands?.length ? hello.commands : NO_COMMANDS, this.host);
     this.connecting.delete(port);
     this.peers.set(name, peer);
     this.discovery = undefined;
@@ -449,6 +449,45 @@ export class ServerCore<C extends Contract = AnyContract> {
     }
     if (reason && reason.code !== ErrorCode.DISCONNECTED && reason.code !== ErrorCode.SESSION_REPLACED && !this.closing) this.reportError(reason);
     this.events.dispatch('client-disconnected', { ...peerInfo(peer), reason }, (e) => this.logger.error(e));
+  }
+}
+
+/** The policy of a port accepted without one; shared, as it is never written. */
+const NO_POLICY: PeerPolicy = Object.freeze({});
+/** The command list of a peer that announced none (replaced, never written, when it announces some). */
+const NO_COMMANDS: string[] = Object.freeze([]) as unknown as string[];
+
+interface AcceptHost {
+  message(accepted: AcceptedPort, message: Message): void;
+  closed(accepted: AcceptedPort, reason: IpcError | undefined): void;
+}
+
+/**
+ * A port's receiver from accept to close, as one small object rather than two closures over
+ * accept's scope (which also kept the handshake Timeout alive): it lives as long as the connection.
+ */
+class AcceptedPort implements PortReceiver {
+  peer: PeerConnection | undefined;
+  refused = false;
+  timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    readonly port: Port,
+    readonly policy: PeerPolicy,
+    private readonly host: AcceptHost,
+  ) {}
+
+  onMessage(message: Message): void {
+    this.host.message(this, message);
+  }
+
+  onClose(reason?: IpcError): void {
+    this.host.closed(this, reason);
+  }
+
+  stopTimer(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
   }
 }
 

@@ -28,6 +28,9 @@ const COALESCE_BELOW_BYTES = 4 * 1024;
 /** How long a closing socket may take to flush its last frame before it is destroyed. */
 const CLOSE_GRACE_MS = 1000;
 
+/** A reset or broken pipe is an ordinary disconnect ('close' follows); one function for every port. */
+const ignoreError = (): void => undefined;
+
 /** One function for every port, not a closure each: it is kept for the connection's life (heap per client). */
 const allocateBuffer = (size: number): Uint8Array => Buffer.allocUnsafe(size);
 
@@ -49,17 +52,8 @@ export class SocketPort implements Port, OutboundHolder {
   private receiver: PortReceiver | undefined;
   private closeReason: IpcError | undefined;
   private readonly budget: OutboundBudget | undefined;
-  /** With a budget: bytes of this port's own frames queued or in the socket, not yet taken by the kernel. */
-  private ownHeld = 0;
-  /** With a budget: own bytes queued since the last flush. */
-  private ownQueued = 0;
-  /** With a budget: shared frames held (queued or in the socket), oldest first. */
-  private sharedHeld: SharedMessage[] | undefined;
-  private sharedHeldBytes = 0;
-  /** With a budget: shared frames queued since the last flush. */
-  private sharedQueued = 0;
-  /** Set once what this port held was released from the budget for good. */
-  private released = false;
+  /** With a budget, while bytes are in flight: what this port holds under it. */
+  private account: OutboundAccount | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -78,14 +72,14 @@ export class SocketPort implements Port, OutboundHolder {
 
   /** Bytes held for the peer: queued here or in the socket, shared frames in full (with a budget). */
   get heldBytes(): number {
-    return this.ownHeld + this.sharedHeldBytes;
+    return this.account ? this.account.ownHeld + this.account.sharedHeldBytes : 0;
   }
 
   attach(receiver: PortReceiver): void {
     this.receiver = receiver;
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     // A reset or broken pipe is an ordinary disconnect; 'close' follows and reports it.
-    this.socket.on('error', () => undefined);
+    this.socket.on('error', ignoreError);
     this.socket.on('close', () => this.notifyClosed());
     if (this.socket.destroyed) queueMicrotask(() => this.notifyClosed());
   }
@@ -98,8 +92,9 @@ export class SocketPort implements Port, OutboundHolder {
     const bytes = FRAME_LENGTH_BYTES + frameLength;
     this.outgoingBytes += bytes;
     if (this.budget) {
-      this.ownHeld += bytes;
-      this.ownQueued += bytes;
+      const account = (this.account ??= new OutboundAccount());
+      account.ownHeld += bytes;
+      account.ownQueued += bytes;
       this.budget.add(this, bytes);
     }
     if (!this.withinLimits()) return;
@@ -122,9 +117,10 @@ export class SocketPort implements Port, OutboundHolder {
     const bytes = FRAME_LENGTH_BYTES + frameLength;
     this.outgoingBytes += bytes;
     if (this.budget) {
-      (this.sharedHeld ??= []).push(shared);
-      this.sharedHeldBytes += bytes;
-      this.sharedQueued += 1;
+      const account = (this.account ??= new OutboundAccount());
+      account.sharedHeld.push(shared);
+      account.sharedHeldBytes += bytes;
+      account.sharedQueued += 1;
       // Counted once, by the first port that holds it.
       this.budget.add(this, shared.holders++ === 0 ? bytes : 0);
     }
@@ -181,27 +177,33 @@ export class SocketPort implements Port, OutboundHolder {
 
   /** The kernel took a flush's bytes: they leave the budget (shared ones when no other port holds them). */
   private written(ownBytes: number, sharedCount: number): void {
-    if (this.released || !this.budget) return;
-    this.ownHeld -= ownBytes;
+    const account = this.account;
+    if (!account || account.released || !this.budget) return;
+    account.ownHeld -= ownBytes;
     this.budget.release(ownBytes);
-    for (let i = 0; i < sharedCount; i += 1) this.releaseShared(this.sharedHeld?.shift() as SharedMessage);
-    if (this.heldBytes === 0) this.budget.idle(this);
+    for (let i = 0; i < sharedCount; i += 1) this.releaseShared(account, account.sharedHeld.shift() as SharedMessage);
+    if (account.ownHeld + account.sharedHeldBytes === 0) {
+      // Nothing in flight, so no callback can still refer to it: an idle connection keeps no account.
+      this.account = undefined;
+      this.budget.idle(this);
+    }
   }
 
-  private releaseShared(shared: SharedMessage): void {
+  private releaseShared(account: OutboundAccount, shared: SharedMessage): void {
     const bytes = shared.frameBytes;
-    this.sharedHeldBytes -= bytes;
+    account.sharedHeldBytes -= bytes;
     if (--shared.holders === 0) this.budget?.release(bytes);
   }
 
   /** The connection is gone: nothing it held counts any more. */
   private releaseAll(): void {
-    if (this.released || !this.budget) return;
-    this.released = true;
-    this.budget.release(this.ownHeld);
-    this.ownHeld = 0;
-    for (const shared of this.sharedHeld ?? []) this.releaseShared(shared);
-    this.sharedHeld = undefined;
+    const account = this.account;
+    if (!account || account.released || !this.budget) return;
+    account.released = true;
+    this.budget.release(account.ownHeld);
+    account.ownHeld = 0;
+    for (const shared of account.sharedHeld) this.releaseShared(account, shared);
+    account.sharedHeld = [];
     this.budget.idle(this);
   }
 
@@ -212,11 +214,12 @@ export class SocketPort implements Port, OutboundHolder {
     this.outgoing = [];
     this.outgoingBytes = 0;
     let onWritten: (() => void) | undefined;
-    if (this.budget) {
-      const ownBytes = this.ownQueued;
-      const sharedCount = this.sharedQueued;
-      this.ownQueued = 0;
-      this.sharedQueued = 0;
+    const account = this.account;
+    if (account) {
+      const ownBytes = account.ownQueued;
+      const sharedCount = account.sharedQueued;
+      account.ownQueued = 0;
+      account.sharedQueued = 0;
       onWritten = () => this.written(ownBytes, sharedCount);
     }
     if (chunks.length === 1) {
@@ -277,6 +280,21 @@ export class SocketPort implements Port, OutboundHolder {
     }
     this.close(error);
   }
+}
+
+/** What one port holds under the server's OutboundBudget, while it holds anything (heap per idle client). */
+class OutboundAccount {
+  /** Bytes of this port's own frames queued or in the socket, not yet taken by the kernel. */
+  ownHeld = 0;
+  /** Own bytes queued since the last flush. */
+  ownQueued = 0;
+  /** Shared frames held (queued or in the socket), oldest first. */
+  sharedHeld: SharedMessage[] = [];
+  sharedHeldBytes = 0;
+  /** Shared frames queued since the last flush. */
+  sharedQueued = 0;
+  /** Set once what the port held was released from the budget for good. */
+  released = false;
 }
 
 /**
