@@ -19,6 +19,7 @@ const now: () => number = typeof performance !== 'undefined' ? () => performance
 const nextTurn = (run: () => void): void => void setTimeout(run, 0);
 
 interface Job {
+  readonly shared: SharedMessage;
   readonly recipients: BroadcastRecipient[];
   next: number;
 }
@@ -44,9 +45,12 @@ export class BroadcastQueue {
 
   /** Hands `shared` to every recipient; writes the first at once unless earlier broadcasts still wait. */
   send(shared: SharedMessage, recipients: BroadcastRecipient[]): void {
-    if (recipients.length === 0) return;
+    if (recipients.length === 0) {
+      shared.releasePayload();
+      return;
+    }
     for (const recipient of recipients) recipient.owe(shared);
-    this.jobs.push({ recipients, next: 0 });
+    this.jobs.push({ shared, recipients, next: 0 });
     if (!this.scheduled) this.run();
   }
 
@@ -76,6 +80,7 @@ export class BroadcastQueue {
         }
       }
       this.jobs.shift();
+      job.shared.releasePayload();
     }
   };
 }

@@ -116,6 +116,11 @@ export class HandlerCalls {
       settle({ error: IpcError.fromHandlerFailure(thrown) });
       return;
     }
+    // A plain value is answered at once: no promise, no extra microtask per request.
+    if (!isThenable(result)) {
+      settle({ data: result });
+      return;
+    }
     Promise.resolve(result).then(
       (data) => settle({ data }),
       (thrown: unknown) => settle({ error: IpcError.fromHandlerFailure(thrown) }),
@@ -152,4 +157,8 @@ export class HandlerCalls {
     this.inFlight.clear();
     for (const call of calls) call.abort(reason);
   }
+}
+
+function isThenable(value: unknown): boolean {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

@@ -16,7 +16,25 @@ export class SharedMessage {
   /** Ports holding this message's frame, not yet handed to the kernel. */
   holders = 0;
 
-  constructor(readonly message: Message) {}
+  private payload: Message | undefined;
+
+  constructor(message: Message) {
+    this.payload = message;
+  }
+
+  get message(): Message {
+    if (!this.payload) throw new Error('SharedMessage: the message was released after every recipient had it');
+    return this.payload;
+  }
+
+  /**
+   * Every recipient was handed it: only the encoded bytes, still queued at slow readers, are kept.
+   * The payload (a 32 MiB string, say) may go now rather than when the slowest reader has read.
+   */
+  releasePayload(): void {
+    this.payload = undefined;
+    this.other = undefined;
+  }
 
   /** The socket frame, encoded on first use; a failure (nesting, size) is remembered and rethrown. */
   socketFrame(): EncodedFrame {
