@@ -1,8 +1,9 @@
 // Server RSS under large broadcasts (issue 11, item 2; docs/RELIABILITY.md):
-//   node bench/broadcast-memory.mjs [readers=20] [broadcasts=1] [mib=32] [stalled=0|1]
+//   node bench/broadcast-memory.mjs [peers=20] [broadcasts=1] [mib=32] [stalled=0]
+// BROADCAST_MEMORY_OPTIONS='{"maxPendingWriteBytes":…,"maxOutboundBytes":…}' passes server options.
 // The server runs alone in a child process (dist/, so `npm run build` first)
-// and broadcasts `broadcasts` strings of `mib` MiB to `readers` raw socket
-// peers; stalled peers say hello, then never read. Reported: the server's RSS
+// and broadcasts `broadcasts` strings of `mib` MiB to `peers` raw socket
+// peers, the first `stalled` of which say hello, then never read. Reported: the server's RSS
 // before and its high-water mark (VmHWM) after, how many peers were dropped
 // and why, and how many got every broadcast whole.
 import { fork } from 'node:child_process';
@@ -18,7 +19,8 @@ const [readers = 20, broadcasts = 1, mib = 32, stalled = 0] = process.argv.slice
 if (process.env.BROADCAST_MEMORY_SERVER) {
   const { IpcServer } = await import('../dist/node/index.js');
   const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-  const server = new IpcServer({ socketPath: process.env.BROADCAST_MEMORY_SERVER, logger: quiet });
+  const options = JSON.parse(process.env.BROADCAST_MEMORY_OPTIONS ?? '{}');
+  const server = new IpcServer({ socketPath: process.env.BROADCAST_MEMORY_SERVER, logger: quiet, ...options });
   const dropped = {};
   server.on('client-disconnected', ({ reason }) => {
     const code = reason?.code ?? 'none';
@@ -76,12 +78,15 @@ if (process.env.BROADCAST_MEMORY_SERVER) {
   const before = await (child.send({ op: 'wait-clients', count: readers }), reply('wait-clients'));
   // Stalled peers stop reading once welcomed.
   await new Promise((r) => setTimeout(r, 200));
-  if (stalled) for (const p of peers) p.socket.pause();
+  for (const p of peers.slice(0, stalled)) p.socket.pause();
   child.send({ op: 'broadcast', count: broadcasts, mib });
   await reply('broadcast');
   const expected = broadcasts * frameBytes;
-  const deadline = Date.now() + (stalled ? 3000 : 120_000);
-  while (Date.now() < deadline && !peers.every((p) => p.closed || p.bytes >= expected)) await new Promise((r) => setTimeout(r, 50));
+  const deadline = Date.now() + 120_000;
+  const reading = peers.slice(stalled);
+  while (Date.now() < deadline && !reading.every((p) => p.closed || p.bytes >= expected)) await new Promise((r) => setTimeout(r, 50));
+  // Stalled peers get a moment to be dropped (or not) once the readers are done.
+  if (stalled) await new Promise((r) => setTimeout(r, 1000));
   child.send({ op: 'report' });
   const after = await reply('report');
   const whole = peers.filter((p) => p.bytes >= expected).length;
@@ -90,12 +95,13 @@ if (process.env.BROADCAST_MEMORY_SERVER) {
       readers,
       broadcasts,
       mib,
-      stalled: Boolean(stalled),
+      stalled,
       serverRssBeforeMiB: Number(before.rssMiB.toFixed(1)),
       serverRssHighWaterMiB: Number(after.hwmMiB.toFixed(1)),
       serverHeldOutboundMiB: Number(after.heldMiB.toFixed(1)),
       disconnectedByReason: after.dropped,
       peersWithEveryBroadcast: whole,
+      stalledStillConnected: after.clients - reading.filter((p) => !p.closed).length,
     }),
   );
   for (const p of peers) p.socket.destroy();

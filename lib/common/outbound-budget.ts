@@ -18,8 +18,8 @@ export interface OutboundHolder {
  */
 export class OutboundBudget {
   private total = 0;
-  /** Holders with bytes in flight now (idle ones are not scanned). */
-  private readonly active = new Set<OutboundHolder>();
+  /** Every holder under this budget, from its creation to its close: scanned only past the cap. */
+  private readonly holders = new Set<OutboundHolder>();
 
   constructor(readonly maxBytes: number) {}
 
@@ -28,27 +28,30 @@ export class OutboundBudget {
     return this.total;
   }
 
-  add(holder: OutboundHolder, bytes: number): void {
+  register(holder: OutboundHolder): void {
+    this.holders.add(holder);
+  }
+
+  /** The holder's connection is gone (after it released what it held). */
+  unregister(holder: OutboundHolder): void {
+    this.holders.delete(holder);
+  }
+
+  add(bytes: number): void {
     this.total += bytes;
-    this.active.add(holder);
   }
 
   release(bytes: number): void {
     this.total -= bytes;
   }
 
-  /** The holder holds nothing any more. */
-  idle(holder: OutboundHolder): void {
-    this.active.delete(holder);
-  }
-
   /** Drops the slowest holders while the total is over the cap. */
   enforce(): void {
     while (this.total > this.maxBytes) {
       let slowest: OutboundHolder | undefined;
-      for (const holder of this.active) if (!slowest || holder.heldBytes > slowest.heldBytes) slowest = holder;
+      for (const holder of this.holders) if (!slowest || holder.heldBytes > slowest.heldBytes) slowest = holder;
       if (!slowest || slowest.heldBytes === 0) return;
-      this.active.delete(slowest);
+      this.holders.delete(slowest);
       slowest.dropSlow(
         new IpcError(ErrorCode.SLOW_CONSUMER, `the server holds more than ${this.maxBytes} bytes for its peers; this one, ${slowest.heldBytes} bytes behind, is the slowest`),
       );

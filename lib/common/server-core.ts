@@ -177,7 +177,8 @@ export class ServerCore<C extends Contract = AnyContract> {
   discover(): Discovery {
     if (this.discovery) return this.discovery;
     const peers: Record<string, string[]> = {};
-    for (const peer of this.peers.values()) peers[peer.name] = Object.freeze([...peer.commands]) as string[];
+    // A peer's list is only ever replaced, never changed in place: shared, frozen, not copied.
+    for (const peer of this.peers.values()) peers[peer.name] = Object.freeze(peer.commands) as string[];
     this.discovery = Object.freeze({
       clients: Object.freeze(this.clients()) as string[],
       commands: Object.freeze(this.registry.names()) as string[],

@@ -31,6 +31,24 @@ const CLOSE_GRACE_MS = 1000;
 /** A reset or broken pipe is an ordinary disconnect ('close' follows); one function for every port. */
 const ignoreError = (): void => undefined;
 
+const PORT_OF_SOCKET = Symbol('ipcio.socketPort');
+type SocketWithPort = Socket & { [PORT_OF_SOCKET]?: SocketPort };
+
+let tickNumber = 0;
+let tickEndQueued = false;
+
+/** A number that changes once the current synchronous run and its microtasks are over; one microtask for all ports. */
+function currentTick(): number {
+  if (!tickEndQueued) {
+    tickEndQueued = true;
+    queueMicrotask(() => {
+      tickNumber += 1;
+      tickEndQueued = false;
+    });
+  }
+  return tickNumber;
+}
+
 /** One function for every port, not a closure each: it is kept for the connection's life (heap per client). */
 const allocateBuffer = (size: number): Uint8Array => Buffer.allocUnsafe(size);
 
@@ -52,6 +70,8 @@ export class SocketPort implements Port, OutboundHolder {
   private receiver: PortReceiver | undefined;
   private closeReason: IpcError | undefined;
   private readonly budget: OutboundBudget | undefined;
+  /** The tick (see currentTick) in which a shared frame was last written at once. */
+  private lastImmediateTick = -1;
   /** With a budget, while bytes are in flight: what this port holds under it. */
   private account: OutboundAccount | undefined;
 
@@ -67,6 +87,7 @@ export class SocketPort implements Port, OutboundHolder {
     });
     this.maxPendingWriteBytes = options.maxPendingWriteBytes ?? Number.POSITIVE_INFINITY;
     this.budget = options.budget;
+    this.budget?.register(this);
     socket.setNoDelay?.(true);
   }
 
@@ -77,10 +98,11 @@ export class SocketPort implements Port, OutboundHolder {
 
   attach(receiver: PortReceiver): void {
     this.receiver = receiver;
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    (this.socket as SocketWithPort)[PORT_OF_SOCKET] = this;
+    this.socket.on('data', SocketPort.onSocketData);
     // A reset or broken pipe is an ordinary disconnect; 'close' follows and reports it.
     this.socket.on('error', ignoreError);
-    this.socket.on('close', () => this.notifyClosed());
+    this.socket.on('close', SocketPort.onSocketClose);
     if (this.socket.destroyed) queueMicrotask(() => this.notifyClosed());
   }
 
@@ -95,7 +117,7 @@ export class SocketPort implements Port, OutboundHolder {
       const account = (this.account ??= new OutboundAccount());
       account.ownHeld += bytes;
       account.ownQueued += bytes;
-      this.budget.add(this, bytes);
+      this.budget.add(bytes);
     }
     if (!this.withinLimits()) return;
     if (!this.flushScheduled) {
@@ -122,10 +144,19 @@ export class SocketPort implements Port, OutboundHolder {
       account.sharedHeldBytes += bytes;
       account.sharedQueued += 1;
       // Counted once, by the first port that holds it.
-      this.budget.add(this, shared.holders++ === 0 ? bytes : 0);
+      if (shared.holders++ === 0) this.budget.add(bytes);
     }
     if (!this.withinLimits()) return;
-    if (!this.flushScheduled) this.flush();
+    if (this.flushScheduled) return;
+    // The first shared frame of a tick goes out at once; more in the same tick wait for one write together.
+    const tick = currentTick();
+    if (this.lastImmediateTick === tick) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+      return;
+    }
+    this.lastImmediateTick = tick;
+    this.flush();
   }
 
   /** Drops this peer for the server-wide budget; what it held is released before this returns. */
@@ -185,7 +216,6 @@ export class SocketPort implements Port, OutboundHolder {
     if (account.ownHeld + account.sharedHeldBytes === 0) {
       // Nothing in flight, so no callback can still refer to it: an idle connection keeps no account.
       this.account = undefined;
-      this.budget.idle(this);
     }
   }
 
@@ -197,6 +227,7 @@ export class SocketPort implements Port, OutboundHolder {
 
   /** The connection is gone: nothing it held counts any more. */
   private releaseAll(): void {
+    this.budget?.unregister(this);
     const account = this.account;
     if (!account || account.released || !this.budget) return;
     account.released = true;
@@ -204,7 +235,6 @@ export class SocketPort implements Port, OutboundHolder {
     account.ownHeld = 0;
     for (const shared of account.sharedHeld) this.releaseShared(account, shared);
     account.sharedHeld = [];
-    this.budget.idle(this);
   }
 
   private flush(): void {
@@ -245,6 +275,18 @@ export class SocketPort implements Port, OutboundHolder {
     for (let i = 0; i < last; i += 1) this.socket.write(writes[i] as Uint8Array);
     this.socket.write(writes[last] as Uint8Array, onWritten);
     this.socket.uncork();
+  }
+
+  /*
+   * Listeners shared by every port (the socket is `this`, and names its port): closures per port
+   * cost about 150 bytes of heap per connection.
+   */
+  private static onSocketData(this: Socket, chunk: Buffer): void {
+    (this as SocketWithPort)[PORT_OF_SOCKET]?.onData(chunk);
+  }
+
+  private static onSocketClose(this: Socket): void {
+    (this as SocketWithPort)[PORT_OF_SOCKET]?.notifyClosed();
   }
 
   private onData(chunk: Buffer): void {

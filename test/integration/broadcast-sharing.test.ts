@@ -73,6 +73,18 @@ describe('shared broadcasts over real sockets', () => {
     for (const peer of peers) expect(cmds(peer).slice(-2)).toEqual(['relayed', 'after']);
   });
 
+  it('writes a burst of broadcasts in one tick to a peer together, not one write each', async () => {
+    await startServer();
+    const peer = await rawPeer('burst');
+    let dataEvents = 0;
+    peer.socket.on('data', () => (dataEvents += 1));
+    for (let i = 0; i < 200; i += 1) server!.broadcast('tick', i);
+    await until(() => cmds(peer).length === 200, 10_000, 'all 200 broadcasts');
+    expect(peer.received.filter((m) => m.kind === 'broadcast').map((m) => (m as { data: number }).data)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    // The first goes out at once, the other 199 in one write after the loop: at most those two reads.
+    expect(dataEvents).toBeLessThanOrEqual(2);
+  });
+
   it('holds one copy of a broadcast for all stalled readers, and each gets it whole once it reads', async () => {
     await startServer();
     const stalled = await Promise.all([rawPeer('s1'), rawPeer('s2'), rawPeer('s3'), rawPeer('s4')]);
