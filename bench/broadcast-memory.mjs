@@ -1,6 +1,7 @@
 // Server RSS under large broadcasts (issue 11, item 2; docs/RELIABILITY.md):
 //   node bench/broadcast-memory.mjs [peers=20] [broadcasts=1] [mib=32] [stalled=0]
-// BROADCAST_MEMORY_OPTIONS='{"maxPendingWriteBytes":…,"maxOutboundBytes":…}' passes server options.
+// BROADCAST_MEMORY_OPTIONS='{"maxPendingWriteBytes":…,"maxOutboundBytes":…}' passes server options;
+// BROADCAST_MEMORY_INTERVAL_MS spaces the broadcasts (default: all in one loop).
 // The server runs alone in a child process (dist/, so `npm run build` first)
 // and broadcasts `broadcasts` strings of `mib` MiB to `peers` raw socket
 // peers, the first `stalled` of which say hello, then never read. Reported: the server's RSS
@@ -38,9 +39,21 @@ if (process.env.BROADCAST_MEMORY_SERVER) {
       while (server.clients().length < m.count) await new Promise((r) => setTimeout(r, 20));
       process.send({ op: m.op, rssMiB: process.memoryUsage().rss / 2 ** 20 });
     } else if (m.op === 'broadcast') {
-      for (let i = 0; i < m.count; i += 1) server.broadcast('big', String.fromCharCode(97 + i).repeat(m.mib * 2 ** 20));
+      const intervalMs = Number(process.env.BROADCAST_MEMORY_INTERVAL_MS ?? 0);
+      for (let i = 0; i < m.count; i += 1) {
+        server.broadcast('big', String.fromCharCode(97 + (i % 26)).repeat(m.mib * 2 ** 20));
+        if (intervalMs > 0) await new Promise((r) => setTimeout(r, intervalMs));
+      }
       process.send({ op: m.op });
     } else if (m.op === 'report') {
+      // The server writes a broadcast over several turns: wait until what it holds stops changing.
+      let last = -1;
+      for (let steady = 0; steady < 5; ) {
+        await new Promise((r) => setTimeout(r, 100));
+        const held = server.outbound.heldBytes;
+        steady = held === last ? steady + 1 : 0;
+        last = held;
+      }
       process.send({ op: m.op, hwmMiB: await hwmMiB(), rssMiB: process.memoryUsage().rss / 2 ** 20, heldMiB: server.outbound.heldBytes / 2 ** 20, dropped, clients: server.clients().length });
     }
   });
@@ -102,6 +115,7 @@ if (process.env.BROADCAST_MEMORY_SERVER) {
       disconnectedByReason: after.dropped,
       peersWithEveryBroadcast: whole,
       stalledStillConnected: after.clients - reading.filter((p) => !p.closed).length,
+      bytesReadPerStalledPeerMiB: Number((peers.slice(0, stalled).reduce((sum, p) => sum + p.bytes, 0) / Math.max(1, stalled) / 2 ** 20).toFixed(1)),
     }),
   );
   for (const p of peers) p.socket.destroy();
