@@ -1,4 +1,5 @@
 import { ErrorCode, IpcError } from './errors.js';
+import { nestingTooDeep } from './nesting.js';
 import type { BinaryPart } from './messages.js';
 
 /**
@@ -13,12 +14,46 @@ export interface CutResult {
   blobs: Uint8Array[];
 }
 
-export function cutBinaryParts(message: Record<string, unknown>): CutResult {
-  if (!containsBinary(message)) return { json: message, parts: [], blobs: [] };
+/**
+ * Also checks the nesting limit when `maxDepth` is given (NESTING_TOO_DEEP, naming `what`), in the
+ * same walk that looks for binary values: one walk of the message per encode, not two.
+ */
+export function cutBinaryParts(message: Record<string, unknown>, maxDepth?: number, what: () => string = () => 'the message'): CutResult {
+  const found = maxDepth === undefined ? (containsBinary(message) ? HAS_BINARY : 0) : scan(message, maxDepth);
+  if (found === TOO_DEEP) throw nestingTooDeep(what(), maxDepth as number);
+  if (found === 0) return { json: message, parts: [], blobs: [] };
   const parts: BinaryPart[] = [];
   const blobs: Uint8Array[] = [];
   const json = cloneWithoutBinary(message, [], parts, blobs);
   return { json, parts, blobs };
+}
+
+const HAS_BINARY = 1;
+const TOO_DEEP = -1;
+
+/** HAS_BINARY, TOO_DEEP (past `levelsLeft` levels of arrays and objects) or 0; stops at the limit, so the stack stays shallow. */
+function scan(value: object, levelsLeft: number): number {
+  if (ArrayBuffer.isView(value)) return HAS_BINARY;
+  if (levelsLeft === 0) return TOO_DEEP;
+  let found = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      if (typeof item !== 'object' || item === null) continue;
+      const inner = scan(item as object, levelsLeft - 1);
+      if (inner === TOO_DEEP) return TOO_DEEP;
+      found |= inner;
+    }
+    return found;
+  }
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const item = (value as Record<string, unknown>)[key];
+    if (typeof item !== 'object' || item === null) continue;
+    const inner = scan(item, levelsLeft - 1);
+    if (inner === TOO_DEEP) return TOO_DEEP;
+    found |= inner;
+  }
+  return found;
 }
 
 function containsBinary(value: unknown): boolean {

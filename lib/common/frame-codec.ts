@@ -3,7 +3,7 @@ import { cutBinaryParts, restoreBinaryParts } from './binary-parts.js';
 import { ErrorCode, IpcError } from './errors.js';
 import type { BinaryPart, Message } from './messages.js';
 import { validateMessage } from './message-validation.js';
-import { checkNesting } from './nesting.js';
+import { MAX_NESTING_DEPTH } from './nesting.js';
 
 /**
  * One frame on a byte stream (Unix socket, named pipe):
@@ -43,9 +43,8 @@ export interface EncodedFrame {
 }
 
 export function encodeFrame(message: Message): EncodedFrame {
-  // Refused here, locally and with the connection kept, rather than by the peer, which would close it.
-  checkNesting(message, `${message.kind}${'cmd' in message ? ` "${message.cmd}"` : ''}`);
-  const { json, parts, blobs } = cutBinaryParts(message as unknown as Record<string, unknown>);
+  // Too deep is refused here, locally and with the connection kept, rather than by the peer, which would close it.
+  const { json, parts, blobs } = cutBinaryParts(message as unknown as Record<string, unknown>, MAX_NESTING_DEPTH, () => describeForNesting(message));
   const text = JSON.stringify(parts.length > 0 ? { ...(json as object), bin: parts } : json);
   const head = frameSlab.headerAndJson(text);
   const jsonLength = head.jsonBytes;
@@ -59,6 +58,11 @@ export function encodeFrame(message: Message): EncodedFrame {
   const chunks = head.chunks;
   for (const blob of blobs) chunks.push(blob);
   return { chunks, frameLength };
+}
+
+/** What a NESTING_TOO_DEEP error names. */
+function describeForNesting(message: Message): string {
+  return `${message.kind}${'cmd' in message ? ` "${message.cmd}"` : ''}`;
 }
 
 /** Slabs are carved into frames of at most this many bytes; larger JSON gets its own buffer. */
@@ -293,7 +297,7 @@ function decodeBody(body: Uint8Array, jsonLength: number): Message {
   } catch (error) {
     throw new IpcError(ErrorCode.BAD_MESSAGE, `frame is not UTF-8 JSON: ${(error as Error).message}`);
   }
-  const message = validateMessage(parsed);
+  const message = validateMessage(parsed, jsonLength);
   const parts = (message as { bin?: unknown }).bin;
   const blobBytes = body.byteLength - jsonLength;
   if (parts === undefined) {

@@ -73,19 +73,20 @@ export type CallOutcome = { data: unknown; error?: undefined } | { error: IpcErr
  * never an answer to a later request that reused the id.
  */
 export class HandlerCalls {
-  private readonly inFlight = new Map<number, CallSignal>();
+  /** Made on first use: a server holds one HandlerCalls per idle peer (heap per client). */
+  private inFlight: Map<number, CallSignal> | undefined;
   private closed = false;
 
   constructor(private readonly registry: HandlerRegistry) {}
 
   /** Requests still being handled. */
   get size(): number {
-    return this.inFlight.size;
+    return this.inFlight?.size ?? 0;
   }
 
   /** True while request `id` is being handled (a second request with that id is a protocol error). */
   has(id: number): boolean {
-    return this.inFlight.has(id);
+    return this.inFlight?.has(id) ?? false;
   }
 
   /**
@@ -101,10 +102,11 @@ export class HandlerCalls {
     }
     if (this.closed) return;
     const call = new CallSignal();
-    this.inFlight.set(id, call);
+    const inFlight = (this.inFlight ??= new Map());
+    inFlight.set(id, call);
     const settle = (outcome: CallOutcome): void => {
-      if (this.inFlight.get(id) !== call) return; // cancelled, or its connection went: nobody may get this answer
-      this.inFlight.delete(id);
+      if (inFlight.get(id) !== call) return; // cancelled, or its connection went: nobody may get this answer
+      inFlight.delete(id);
       answer(outcome);
     };
     let result: unknown;
@@ -112,6 +114,11 @@ export class HandlerCalls {
       result = handler(new Container(fields, command, call));
     } catch (thrown) {
       settle({ error: IpcError.fromHandlerFailure(thrown) });
+      return;
+    }
+    // A plain value is answered at once: no promise, no extra microtask per request.
+    if (!isThenable(result)) {
+      settle(isAsyncIterable(result) ? streamAnswered(result, command) : { data: result });
       return;
     }
     Promise.resolve(result).then(
@@ -135,9 +142,9 @@ export class HandlerCalls {
 
   /** The requester cancelled `id`: its handler's signal aborts and its answer will be dropped. */
   cancel(id: number, reason: IpcError): boolean {
-    const call = this.inFlight.get(id);
+    const call = this.inFlight?.get(id);
     if (!call) return false;
-    this.inFlight.delete(id);
+    this.inFlight?.delete(id);
     call.abort(reason);
     return true;
   }
@@ -145,6 +152,7 @@ export class HandlerCalls {
   /** The connection went: every call aborts, every entry goes, and later requests are ignored. */
   cancelAll(reason: IpcError): void {
     this.closed = true;
+    if (!this.inFlight) return;
     const calls = [...this.inFlight.values()];
     this.inFlight.clear();
     for (const call of calls) call.abort(reason);
@@ -160,4 +168,8 @@ function streamAnswered(iterable: AsyncIterable<unknown>, command: string): Call
   const iterator = iterable as Partial<AsyncIterator<unknown>>;
   void Promise.resolve(iterator.return?.()).catch(() => undefined);
   return { error: new IpcError(ErrorCode.HANDLER_ERROR, `"${command}" is a stream: use stream() to read it, not request()`) };
+}
+
+function isThenable(value: unknown): boolean {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

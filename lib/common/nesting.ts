@@ -13,10 +13,18 @@ export const MAX_NESTING_DEPTH = 128;
 
 /** Throws NESTING_TOO_DEEP when `value` nests arrays or objects deeper than the limit. */
 export function checkNesting(value: unknown, what: string, maxDepth: number = MAX_NESTING_DEPTH): void {
-  if (!withinDepth(value, maxDepth)) {
-    throw new IpcError(ErrorCode.NESTING_TOO_DEEP, `${what} nests arrays or objects more than ${maxDepth} levels deep`, { data: { maxDepth } });
-  }
+  if (!withinDepth(value, maxDepth)) throw nestingTooDeep(what, maxDepth);
 }
+
+export function nestingTooDeep(what: string, maxDepth: number): IpcError {
+  return new IpcError(ErrorCode.NESTING_TOO_DEEP, `${what} nests arrays or objects more than ${maxDepth} levels deep`, { data: { maxDepth } });
+}
+
+/**
+ * JSON text shorter than this cannot nest past the limit: every level takes an opening and a
+ * closing bracket. Compared with the UTF-8 length, which is never less than the character count.
+ */
+export const MIN_JSON_BYTES_TOO_DEEP = 2 * (MAX_NESTING_DEPTH + 1);
 
 /** Recursion stops at the limit, so the stack never goes deeper than maxDepth frames. */
 function withinDepth(value: unknown, levelsLeft: number): boolean {

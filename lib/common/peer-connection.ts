@@ -5,10 +5,12 @@ import { ErrorCode, IpcError } from './errors.js';
 import type { ForwardedRequest } from './forwarded-requests.js';
 import { MessageKind, ProtocolFeature, type Message, type RequestMessage, type ResponseMessage } from './messages.js';
 import type { Peer, PeerPolicy } from './peer.js';
+import { LazyMap } from './lazy-map.js';
 import { PendingRequests } from './pending-requests.js';
 import type { Port } from './port.js';
 import { StreamEndpoint } from './streams/stream-endpoint.js';
 import type { StreamLimits } from './streams/stream-limits.js';
+import type { SharedMessage } from './shared-message.js';
 
 /** What a connection needs from the server that owns it. */
 export interface PeerConnectionHost {
@@ -48,18 +50,37 @@ export class PeerConnection implements Peer {
   /** Optional protocol features the peer announced (`streams`). */
   readonly features: readonly string[];
   commands: string[];
+  /** Streams on this connection: the server's own to this peer, those it serves, those routed through it (made on first use). */
+  get streams(): StreamEndpoint {
+    return (this.madeStreams ??= new StreamEndpoint({
+      // The engines need a send that throws: a stream that cannot go out ends with that error, never silently.
+      send: (message) => {
+        const failure = this.send(message);
+        if (failure) throw failure;
+      },
+      peerSpeaksStreams: this.features.includes(ProtocolFeature.Streams),
+      peerName: this.name,
+      limits: this.host.streamLimits,
+    }));
+  }
+
   /** Requests the server itself made to this peer, by their id on this connection. */
-  readonly pending: PendingRequests;
+  private madePending: PendingRequests | undefined;
   /** Server handlers running for this peer's requests, by the peer's request id. */
-  readonly calls: HandlerCalls;
-  /** Streams on this connection: the server's own to this peer, those it serves, those routed through it. */
-  readonly streams: StreamEndpoint;
+  private madeCalls: HandlerCalls | undefined;
+  private madeStreams: StreamEndpoint | undefined;
   /** Requests this peer sent to another peer through the server, by this peer's own id. */
-  private readonly sentThrough = new Map<number, ForwardedRequest>();
+  private readonly sentThrough = new LazyMap<number, ForwardedRequest>();
   /** Requests other peers sent to this one through the server, by the route id used on this connection. */
-  private readonly routedHere = new Map<number, ForwardedRequest>();
+  private readonly routedHere = new LazyMap<number, ForwardedRequest>();
   private stopMonitoring: (() => void) | undefined;
   private disposed = false;
+  /**
+   * Broadcasts handed to this peer but not yet written (the server writes a broadcast to its
+   * recipients over several turns): they go out before anything else sent to it, so each peer
+   * still sees its messages in the order the server sent them.
+   */
+  private owed: SharedMessage[] | undefined;
 
   constructor(
     identity: PeerIdentity,
@@ -73,18 +94,16 @@ export class PeerConnection implements Peer {
     this.session = identity.session;
     this.features = identity.features ?? [];
     this.commands = commands;
-    this.calls = new HandlerCalls(host.registry);
-    this.pending = new PendingRequests(host.requestTimeoutMs, (request) => this.send({ kind: MessageKind.Cancel, id: request.id }));
-    this.streams = new StreamEndpoint({
-      // The engines need a send that throws: a stream that cannot go out ends with that error, never silently.
-      send: (message) => {
-        const failure = this.send(message);
-        if (failure) throw failure;
-      },
-      peerSpeaksStreams: this.features.includes(ProtocolFeature.Streams),
-      peerName: identity.name,
-      limits: host.streamLimits,
-    });
+  }
+
+  /** Requests the server itself made to this peer, by their id on this connection (made on first use: heap per idle client). */
+  get pending(): PendingRequests {
+    return (this.madePending ??= new PendingRequests(this.host.requestTimeoutMs, (request) => this.send({ kind: MessageKind.Cancel, id: request.id })));
+  }
+
+  /** Server handlers running for this peer's requests, by the peer's request id (made on first use). */
+  get calls(): HandlerCalls {
+    return (this.madeCalls ??= new HandlerCalls(this.host.registry));
   }
 
   /** False once the connection ended or was replaced; nothing is sent on it then. */
@@ -94,14 +113,47 @@ export class PeerConnection implements Peer {
 
   /** How much this connection makes the server hold now (for tests and limits). */
   get holding(): { serverRequests: number; handlerCalls: number; sentThrough: number; routedHere: number } {
-    return { serverRequests: this.pending.size, handlerCalls: this.calls.size, sentThrough: this.sentThrough.size, routedHere: this.routedHere.size };
+    return { serverRequests: this.madePending?.size ?? 0, handlerCalls: this.madeCalls?.size ?? 0, sentThrough: this.sentThrough.size, routedHere: this.routedHere.size };
   }
 
   /** Sends one message; a failure (too large, slow consumer, closed) concerns this peer only and is returned. */
   send(message: Message): IpcError | undefined {
     if (this.disposed) return new IpcError(ErrorCode.CLOSED, `the connection of "${this.name}" is closed`);
+    if (this.owed) this.payOwed();
+    if (this.disposed) return new IpcError(ErrorCode.CLOSED, `the connection of "${this.name}" is closed`);
+    return this.sendNow(message, undefined);
+  }
+
+  /** Sends a message shared with other peers (its bytes encoded once); as `send` otherwise. */
+  sendShared(shared: SharedMessage): IpcError | undefined {
+    if (this.disposed) return new IpcError(ErrorCode.CLOSED, `the connection of "${this.name}" is closed`);
+    if (this.owed) this.payOwed();
+    if (this.disposed) return new IpcError(ErrorCode.CLOSED, `the connection of "${this.name}" is closed`);
+    return this.sendNow(shared.message, shared);
+  }
+
+  /** Queues a broadcast for this peer; `payOwed` (or the next send) writes it. */
+  owe(shared: SharedMessage): void {
+    if (this.disposed) return;
+    if (this.owed) this.owed.push(shared);
+    else this.owed = [shared];
+  }
+
+  /** Writes the broadcasts owed to this peer, oldest first. */
+  payOwed(): void {
+    const owed = this.owed;
+    if (!owed) return;
+    this.owed = undefined;
+    for (const shared of owed) {
+      if (this.disposed) return;
+      this.sendNow(shared.message, shared);
+    }
+  }
+
+  private sendNow(message: Message, shared: SharedMessage | undefined): IpcError | undefined {
     try {
-      this.port.send(message);
+      if (shared && this.port.sendShared) this.port.sendShared(shared);
+      else this.port.send(message);
     } catch (error) {
       const failure = error instanceof IpcError ? error : new IpcError(ErrorCode.BAD_MESSAGE, String(error));
       if (failure.code !== ErrorCode.CLOSED) {
@@ -127,7 +179,7 @@ export class PeerConnection implements Peer {
 
   /** True when this peer already has as many requests waiting at the server as it may: the next is refused. */
   atRequestLimit(): boolean {
-    return this.calls.size + this.sentThrough.size >= this.host.maxInFlightRequests;
+    return (this.madeCalls?.size ?? 0) + this.sentThrough.size >= this.host.maxInFlightRequests;
   }
 
   tooManyRequests(): IpcError {
@@ -139,7 +191,7 @@ export class PeerConnection implements Peer {
 
   /** True when this peer still awaits an answer under `id` (reusing it now is a protocol error). */
   isOutstanding(id: number): boolean {
-    return this.calls.has(id) || this.sentThrough.has(id);
+    return (this.madeCalls?.has(id) ?? false) || this.sentThrough.has(id);
   }
 
   /** Runs a server handler for this peer's request; its answer goes out only while the call is current. */
@@ -213,11 +265,12 @@ export class PeerConnection implements Peer {
   dispose(failure: IpcError): boolean {
     if (this.disposed) return false;
     this.disposed = true;
+    this.owed = undefined;
     this.stopMonitoring?.();
     this.stopMonitoring = undefined;
-    this.pending.rejectWhere(failure);
-    this.calls.cancelAll(failure);
-    this.streams.dispose(failure);
+    this.madePending?.rejectWhere(failure);
+    this.calls.cancelAll(failure); // made if need be: it must refuse what a late caller still hands it
+    this.madeStreams?.dispose(failure);
     const sent = [...this.sentThrough.values()];
     const routed = [...this.routedHere.values()];
     this.sentThrough.clear();

@@ -1,6 +1,7 @@
 import { ErrorCode, IpcError } from './errors.js';
 import type { RequestOptions } from './contract.js';
-import { checkTimeoutMs, setLongTimeout } from './long-timer.js';
+import { checkTimeoutMs } from './long-timer.js';
+import { RequestDeadlines, type Timed } from './request-deadlines.js';
 
 export interface PendingRequest {
   readonly id: number;
@@ -10,21 +11,36 @@ export interface PendingRequest {
   tag: unknown;
 }
 
-interface Entry extends PendingRequest {
-  resolve(value: unknown): void;
-  reject(error: IpcError): void;
-  cleanup(): void;
+/** One awaited request: its settle functions, and what to undo when it settles (an abort listener). */
+class Entry implements PendingRequest, Timed {
+  sent = false;
+  live = true;
+  deadlineAt = 0;
+  timed = false;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+
+  constructor(
+    readonly id: number,
+    public tag: unknown,
+    readonly description: string,
+    readonly timeoutMs: number,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (error: IpcError) => void,
+  ) {}
 }
 
 /**
  * Requests this side made and awaits. The clock starts at the call, whether
  * the request goes out now or waits in a queue. Timeout and abort both
  * reject locally and tell the owner, which sends a cancel if the request was
- * already sent.
+ * already sent. Timeouts share one timer (RequestDeadlines).
  */
 export class PendingRequests {
   private nextId = 1;
-  private readonly entries = new Map<number, Entry>();
+  /** Made on first use, as the deadlines: a server holds one PendingRequests per idle peer (heap per client). */
+  private entries: Map<number, Entry> | undefined;
+  private deadlines: RequestDeadlines<Entry> | undefined;
 
   constructor(
     private readonly defaultTimeoutMs: number,
@@ -39,36 +55,43 @@ export class PendingRequests {
 
   create(description: string, options: RequestOptions = {}, tag?: unknown): { request: PendingRequest; promise: Promise<unknown> } {
     const id = this.nextId++;
-    let entry!: Entry;
+    let settle!: { resolve: (value: unknown) => void; reject: (error: IpcError) => void };
     const promise = new Promise<unknown>((resolve, reject) => {
-      entry = { id, sent: false, tag, resolve, reject, cleanup: () => undefined };
+      settle = { resolve, reject };
     });
-    const { signal } = options;
-    if (signal?.aborted) {
-      entry.reject(cancelled(description));
-      return { request: entry, promise };
-    }
     let timeoutMs: number;
     try {
       timeoutMs = checkTimeoutMs(options.timeoutMs ?? this.defaultTimeoutMs, 'timeoutMs');
     } catch (error) {
-      entry.reject(error as IpcError);
+      settle.reject(error as IpcError);
+      return { request: { id, sent: false, tag }, promise };
+    }
+    const entry = new Entry(id, tag, description, timeoutMs, settle.resolve, settle.reject);
+    const { signal } = options;
+    if (signal?.aborted) {
+      entry.live = false;
+      entry.reject(cancelled(description));
       return { request: entry, promise };
     }
-    // Through setLongTimeout: 2^31 ms or more (Infinity: never) must not fire after 1 ms as setTimeout would.
-    const timer = timeoutMs > 0 ? setLongTimeout(() => this.giveUp(id, new IpcError(ErrorCode.TIMEOUT, `${description} timed out after ${timeoutMs} ms`)), timeoutMs) : undefined;
-    const onAbort = (): void => this.giveUp(id, cancelled(description));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    entry.cleanup = () => {
-      timer?.clear();
-      signal?.removeEventListener('abort', onAbort);
-    };
-    this.entries.set(id, entry);
+    // 0 and Infinity: no timeout; 2^31 ms or more waits as long as asked (RequestDeadlines re-arms).
+    if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
+      entry.timed = true;
+      (this.deadlines ??= new RequestDeadlines<Entry>((timedOut) =>
+        this.giveUp(timedOut.id, new IpcError(ErrorCode.TIMEOUT, `${timedOut.description} timed out after ${timedOut.timeoutMs} ms`)),
+      )).add(entry, timeoutMs);
+    }
+    if (signal) {
+      const onAbort = (): void => this.giveUp(id, cancelled(description));
+      signal.addEventListener('abort', onAbort, { once: true });
+      entry.signal = signal;
+      entry.onAbort = onAbort;
+    }
+    (this.entries ??= new Map()).set(id, entry);
     return { request: entry, promise };
   }
 
   get(id: number): PendingRequest | undefined {
-    return this.entries.get(id);
+    return this.entries?.get(id);
   }
 
   resolve(id: number, value: unknown): void {
@@ -81,13 +104,14 @@ export class PendingRequests {
 
   /** Rejects every request matching `which` (all when omitted). */
   rejectWhere(error: IpcError, which: (request: PendingRequest) => boolean = () => true): void {
+    if (!this.entries) return;
     for (const entry of [...this.entries.values()]) {
       if (which(entry)) this.reject(entry.id, error);
     }
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.entries?.size ?? 0;
   }
 
   private giveUp(id: number, error: IpcError): void {
@@ -98,10 +122,12 @@ export class PendingRequests {
   }
 
   private take(id: number): Entry | undefined {
-    const entry = this.entries.get(id);
+    const entry = this.entries?.get(id);
     if (!entry) return undefined;
-    this.entries.delete(id);
-    entry.cleanup();
+    this.entries?.delete(id);
+    entry.live = false;
+    if (entry.timed) this.deadlines?.settled();
+    if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort);
     return entry;
   }
 }

@@ -1,5 +1,6 @@
 import type { IpcError } from './errors.js';
 import type { Message } from './messages.js';
+import type { SharedMessage } from './shared-message.js';
 
 /**
  * The one interface every transport adapts to: a Unix socket, a MessagePort,
@@ -32,6 +33,12 @@ import type { Message } from './messages.js';
 export interface Port {
   /** Sends one message. Throws IpcError FRAME_TOO_LARGE (connection kept) or CLOSED. */
   send(message: Message): void;
+  /**
+   * Sends a message many ports send unchanged (a broadcast), reusing the
+   * bytes another port of the same kind already encoded; same errors and
+   * ordering as `send`. A port without it is sent `shared.message`.
+   */
+  sendShared?(shared: SharedMessage): void;
   /** Starts delivery; messages that arrived earlier are held until then. Call once. */
   attach(receiver: PortReceiver): void;
   /** Closes the connection; the receiver's onClose fires once, with `reason` if given. */

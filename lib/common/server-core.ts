@@ -24,7 +24,7 @@ import { PROTOCOL } from './protocol.js';
 import { HandlerRegistry } from './handler-registry.js';
 import { checkCommandList } from './names.js';
 import { logSafe } from './log-text.js';
-import { clampTimerDelayMs } from './long-timer.js';
+import { checkTimeoutMs, clampTimerDelayMs } from './long-timer.js';
 import { traceMessage, type Logger } from './logger.js';
 import {
   DISCOVER_COMMAND,
@@ -40,9 +40,11 @@ import {
 } from './messages.js';
 import { admit, tokenRequired, type Admission, type AdmissionRules } from './admission.js';
 import { handshakeProofs, newNonce, sameSecret } from './token-proof.js';
+import { BROADCAST_SLICE_MS, BroadcastQueue } from './broadcast-queue.js';
+import { SharedMessage } from './shared-message.js';
 import { newId } from './ids.js';
 import type { PeerPolicy } from './peer.js';
-import type { Port } from './port.js';
+import type { Port, PortReceiver } from './port.js';
 
 export interface ServerCoreOptions<C extends Contract = AnyContract> {
   /** The typed contract; only its type is used. */
@@ -60,6 +62,11 @@ export interface ServerCoreOptions<C extends Contract = AnyContract> {
   maxStreams?: number;
   /** Outstanding credit a peer may grant on one stream (its window); default 1024, then BAD_MESSAGE. */
   maxStreamCredit?: number;
+  /**
+   * How long one turn of the event loop may spend writing a broadcast (default 8 ms); the other
+   * recipients get it over the next turns, so one broadcast to thousands of peers never stalls the server.
+   */
+  broadcastSliceMs?: number;
   logger?: Logger;
 }
 
@@ -105,11 +112,17 @@ export class ServerCore<C extends Contract = AnyContract> {
   private readonly monitors = new Set<PeerConnection>();
   private readonly copyToMonitors = ({ from, message }: ServerEvents['message']): void => {
     const m = message as Partial<{ to: string; cmd: string; id: number }>;
-    const data = { from, to: m.to, kind: message.kind, cmd: m.cmd, id: m.id };
+    // A summary, bounded whatever the peer sent: each name cut to a fixed length, encoded once for all monitors.
+    const data = { from: cutForMonitor(from), to: cutForMonitor(m.to), kind: message.kind, cmd: cutForMonitor(m.cmd), id: m.id };
+    const shared = new SharedMessage({ kind: MessageKind.Emit, cmd: MONITOR_COMMAND, data, from: this.name, fromUuid: this.uuid });
     for (const monitor of this.monitors) {
-      if (monitor.name !== from) monitor.send({ kind: MessageKind.Emit, cmd: MONITOR_COMMAND, data, from: this.name, fromUuid: this.uuid });
+      if (monitor.name !== from) monitor.sendShared(shared);
     }
   };
+  /** Writes broadcasts a slice per event-loop turn, in order per recipient. */
+  private readonly broadcasts: BroadcastQueue;
+  /** discover()'s answer, kept until a peer joins or leaves or the command lists change. */
+  private discovery: Discovery | undefined;
   private closing = false;
   private readonly streamContext: ServerStreamContext;
   /** The seed's `server` in handler containers (the node:net Server on the Node side). */
@@ -123,6 +136,7 @@ export class ServerCore<C extends Contract = AnyContract> {
     this.maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
     this.handshakeTimeoutMs = clampTimerDelayMs(options.handshakeTimeoutMs ?? PROTOCOL.defaults.handshakeTimeoutMs, 'handshakeTimeoutMs');
     this.logger = options.logger ?? console;
+    this.broadcasts = new BroadcastQueue(checkTimeoutMs(options.broadcastSliceMs ?? BROADCAST_SLICE_MS, 'broadcastSliceMs'));
     this.host = {
       requestTimeoutMs: options.requestTimeoutMs ?? PROTOCOL.defaults.requestTimeoutMs,
       maxInFlightRequests: checkInFlightLimit(options.maxInFlightRequests ?? PROTOCOL.defaults.maxInFlightRequests),
@@ -143,6 +157,7 @@ export class ServerCore<C extends Contract = AnyContract> {
 
   addHandlers(handlers: ServerHandlers<C>): this {
     this.registry.addAll(handlers);
+    this.discovery = undefined;
     return this;
   }
 
@@ -175,11 +190,22 @@ export class ServerCore<C extends Contract = AnyContract> {
     return this.peers.get(name);
   }
 
+  /**
+   * Who is connected and what each handles. Built once and kept until a peer joins or leaves or a
+   * command list changes, so asking again costs nothing; the answer is frozen, as it is shared.
+   */
   discover(): Discovery {
+    if (this.discovery) return this.discovery;
     // No prototype: a client named "__proto__" (or "constructor") is a key like any other.
     const peers = Object.create(null) as Record<string, string[]>;
-    for (const peer of this.peers.values()) peers[peer.name] = [...peer.commands];
-    return { clients: this.clients(), commands: this.registry.names(), peers };
+    // A peer's list is only ever replaced, never changed in place: shared, frozen, not copied.
+    for (const peer of this.peers.values()) peers[peer.name] = Object.freeze(peer.commands) as string[];
+    this.discovery = Object.freeze({
+      clients: Object.freeze(this.clients()) as string[],
+      commands: Object.freeze(this.registry.names()) as string[],
+      peers: Object.freeze(peers),
+    });
+    return this.discovery;
   }
 
   /** One-way command to a client by name; NO_SUCH_CLIENT goes to the error event. */
@@ -196,9 +222,8 @@ export class ServerCore<C extends Contract = AnyContract> {
 
   /** One-way command to every client. */
   broadcast<K extends keyof C['broadcasts'] & string>(command: K, ...[data]: PayloadOnlyArgs<C['broadcasts'][K]>): this {
-    for (const peer of this.peers.values()) {
-      peer.send({ kind: MessageKind.Broadcast, cmd: command, data, from: this.name, fromUuid: this.uuid });
-    }
+    const shared = new SharedMessage({ kind: MessageKind.Broadcast, cmd: command, data, from: this.name, fromUuid: this.uuid });
+    this.broadcasts.send(shared, [...this.peers.values()]);
     return this;
   }
 
@@ -240,70 +265,74 @@ export class ServerCore<C extends Contract = AnyContract> {
    * Takes a new connection from any transport. It must say hello within the
    * handshake timeout; `policy` lets a trusted transport fix its name and limits.
    */
-  accept(port: Port, policy: PeerPolicy = {}): void {
+  accept(port: Port, policy: PeerPolicy = NO_POLICY): void {
     if (this.closing) {
       port.close(new IpcError(ErrorCode.CLOSED, 'server is closing'));
       return;
     }
     this.connecting.add(port);
-    let peer: PeerConnection | undefined;
-    let refused = false;
-    let closed = false;
-    // Set while a hello waits for its proof of the token; `expected` once the challenge went out.
-    let proving: { hello: HelloMessage; expected?: string } | undefined;
-    const timer = setTimeout(() => {
-      refused = true;
-      this.refuse(port, new IpcError(ErrorCode.HANDSHAKE_TIMEOUT, `no ${proving ? 'proof' : 'hello'} within ${this.handshakeTimeoutMs} ms`));
+    const accepted = new AcceptedPort(port, policy, this.acceptHost);
+    accepted.timer = setTimeout(() => {
+      accepted.refused = true;
+      this.refuse(port, new IpcError(ErrorCode.HANDSHAKE_TIMEOUT, `no ${accepted.proving ? 'proof' : 'hello'} within ${this.handshakeTimeoutMs} ms`));
     }, this.handshakeTimeoutMs);
-    const refuse = (error: IpcError): void => {
-      refused = true;
-      clearTimeout(timer);
-      this.refuse(port, error);
-    };
-    const welcome = (hello: Message): void => {
-      clearTimeout(timer);
-      peer = this.handshake(port, policy, hello);
-      if (!peer) refused = true;
-    };
-    port.attach({
-      onMessage: (message) => {
-        if (peer) {
-          if (peer.open) this.onPeerMessage(peer, message);
-          return;
-        }
-        if (refused) return; // a refused port may still deliver what was already on its way
-        if (proving) {
-          if (message.kind !== MessageKind.Proof || proving.expected === undefined) refuse(new IpcError(ErrorCode.BAD_MESSAGE, `expected proof after the challenge, got ${message.kind}`));
-          else if (!sameSecret(message.proof, proving.expected)) refuse(new IpcError(ErrorCode.AUTH_FAILED, 'wrong token'));
-          else welcome(proving.hello);
-          return;
-        }
-        let token: string | undefined;
-        try {
-          token = tokenRequired(message, policy, this.admissionRules());
-        } catch (error) {
-          traceMessage(this.logger, this.verbose, this.name, '<-', '(connecting)', message);
-          refuse(error as IpcError);
-          return;
-        }
-        if (token === undefined) {
-          welcome(message);
-          return;
-        }
-        const state: { hello: HelloMessage; expected?: string } = { hello: message as HelloMessage };
-        proving = state;
-        this.challenge(port, token, state.hello, (expected) => {
-          if (!closed && !refused) state.expected = expected;
-        }, refuse);
-      },
-      onClose: (reason) => {
-        closed = true;
-        clearTimeout(timer);
-        this.connecting.delete(port);
-        if (peer) this.onPeerGone(peer, reason);
-        else if (reason && !this.closing) this.reportError(reason);
-      },
-    });
+    port.attach(accepted);
+  }
+
+  /** What every AcceptedPort calls: one object per server, not closures per connection. */
+  private readonly acceptHost: AcceptHost = {
+    message: (accepted, message) => {
+      const { peer } = accepted;
+      if (peer) {
+        if (peer.open) this.onPeerMessage(peer, message);
+        return;
+      }
+      if (accepted.refused) return; // a refused port may still deliver what was already on its way
+      const { proving } = accepted;
+      if (proving) {
+        if (message.kind !== MessageKind.Proof || proving.expected === undefined) this.refuseAccepted(accepted, new IpcError(ErrorCode.BAD_MESSAGE, `expected proof after the challenge, got ${message.kind}`));
+        else if (!sameSecret(message.proof, proving.expected)) this.refuseAccepted(accepted, new IpcError(ErrorCode.AUTH_FAILED, 'wrong token'));
+        else this.welcomeAccepted(accepted, proving.hello);
+        return;
+      }
+      let token: string | undefined;
+      try {
+        token = tokenRequired(message, accepted.policy, this.admissionRules());
+      } catch (error) {
+        traceMessage(this.logger, this.verbose, this.name, '<-', '(connecting)', message);
+        this.refuseAccepted(accepted, error as IpcError);
+        return;
+      }
+      if (token === undefined) {
+        this.welcomeAccepted(accepted, message);
+        return;
+      }
+      // The hello waits for the client's proof of the token; `expected` is set once the challenge went out.
+      const state: Proving = { hello: message as HelloMessage };
+      accepted.proving = state;
+      this.challenge(accepted.port, token, state.hello, (expected) => {
+        if (!accepted.closed && !accepted.refused) state.expected = expected;
+      }, (error) => this.refuseAccepted(accepted, error));
+    },
+    closed: (accepted, reason) => {
+      accepted.closed = true;
+      accepted.stopTimer();
+      this.connecting.delete(accepted.port);
+      if (accepted.peer) this.onPeerGone(accepted.peer, reason);
+      else if (reason && !this.closing) this.reportError(reason);
+    },
+  };
+
+  private refuseAccepted(accepted: AcceptedPort, error: IpcError): void {
+    accepted.refused = true;
+    accepted.stopTimer();
+    this.refuse(accepted.port, error);
+  }
+
+  private welcomeAccepted(accepted: AcceptedPort, hello: Message): void {
+    accepted.stopTimer();
+    accepted.peer = this.handshake(accepted.port, accepted.policy, hello);
+    if (!accepted.peer) accepted.refused = true;
   }
 
   /** Closes every connection; the server's pending requests reject with CLOSED. */
@@ -363,9 +392,10 @@ export class ServerCore<C extends Contract = AnyContract> {
     const hello = message as HelloMessage;
     // A client that announces no limit has the default one (64 MiB): a larger answer becomes an error response.
     port.maxOutgoingFrameSize = hello.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
-    const peer = new PeerConnection({ name, uuid, session, features: hello.features }, port, policy, hello.commands ?? [], this.host);
+    const peer = new PeerConnection({ name, uuid, session, features: hello.features }, port, policy, hello.commands?.length ? hello.commands : NO_COMMANDS, this.host);
     this.connecting.delete(port);
     this.peers.set(name, peer);
+    this.discovery = undefined;
     peer.send({
       kind: MessageKind.Welcome,
       version: PROTOCOL_VERSION,
@@ -427,6 +457,7 @@ export class ServerCore<C extends Contract = AnyContract> {
         try {
           checkCommandList(message.commands);
           peer.commands = message.commands;
+          this.discovery = undefined;
         } catch (error) {
           peer.send({ kind: MessageKind.Error, error: (error as IpcError).toWire() });
         }
@@ -505,9 +536,10 @@ export class ServerCore<C extends Contract = AnyContract> {
   }
 
   private relayBroadcast(origin: PeerConnection, command: string, data: unknown): void {
-    for (const peer of this.peers.values()) {
-      if (peer !== origin) peer.send({ kind: MessageKind.Broadcast, cmd: command, data, from: origin.name, fromUuid: origin.uuid });
-    }
+    const shared = new SharedMessage({ kind: MessageKind.Broadcast, cmd: command, data, from: origin.name, fromUuid: origin.uuid });
+    const recipients: PeerConnection[] = [];
+    for (const peer of this.peers.values()) if (peer !== origin) recipients.push(peer);
+    this.broadcasts.send(shared, recipients);
   }
 
   private onResponse(peer: PeerConnection, message: ResponseMessage): void {
@@ -522,10 +554,67 @@ export class ServerCore<C extends Contract = AnyContract> {
       ? new IpcError(ErrorCode.CLOSED, 'server was closed')
       : new IpcError(ErrorCode.DISCONNECTED, `client "${peer.name}" disconnected`);
     if (!peer.dispose(failure)) return; // already released (a reclaim replaced it, or the server closed)
-    if (this.peers.get(peer.name) === peer) this.peers.delete(peer.name);
+    if (this.peers.get(peer.name) === peer) {
+      this.peers.delete(peer.name);
+      this.discovery = undefined;
+    }
     if (reason && reason.code !== ErrorCode.DISCONNECTED && reason.code !== ErrorCode.SESSION_REPLACED && !this.closing) this.reportError(reason);
     this.events.dispatch('client-disconnected', { ...peerInfo(peer), reason }, (e) => this.logger.error(e));
   }
+}
+
+/** The policy of a port accepted without one; shared, as it is never written. */
+const NO_POLICY: PeerPolicy = Object.freeze({});
+/** The command list of a peer that announced none (replaced, never written, when it announces some). */
+const NO_COMMANDS: string[] = Object.freeze([]) as unknown as string[];
+
+interface AcceptHost {
+  message(accepted: AcceptedPort, message: Message): void;
+  closed(accepted: AcceptedPort, reason: IpcError | undefined): void;
+}
+
+/**
+ * A port's receiver from accept to close, as one small object rather than two closures over
+ * accept's scope (which also kept the handshake Timeout alive): it lives as long as the connection.
+ */
+/** A hello waiting for the client's proof of the token; `expected` once the challenge went out. */
+interface Proving {
+  hello: HelloMessage;
+  expected?: string;
+}
+
+class AcceptedPort implements PortReceiver {
+  peer: PeerConnection | undefined;
+  refused = false;
+  closed = false;
+  proving: Proving | undefined;
+  timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    readonly port: Port,
+    readonly policy: PeerPolicy,
+    private readonly host: AcceptHost,
+  ) {}
+
+  onMessage(message: Message): void {
+    this.host.message(this, message);
+  }
+
+  onClose(reason?: IpcError): void {
+    this.host.closed(this, reason);
+  }
+
+  stopTimer(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/** Longest name or command a monitor summary carries; the rest is cut (a peer chooses these strings). */
+export const MONITOR_MAX_FIELD_CHARS = 256;
+
+function cutForMonitor(text: string | undefined): string | undefined {
+  return text !== undefined && text.length > MONITOR_MAX_FIELD_CHARS ? `${text.slice(0, MONITOR_MAX_FIELD_CHARS)}…` : text;
 }
 
 function peerInfo(peer: PeerConnection): PeerInfo {

@@ -2,6 +2,7 @@ import { ErrorCode, IpcError } from './errors.js';
 import { FrameDecoder } from './frame-codec.js';
 import { fatalErrorMessage, type Message } from './messages.js';
 import type { Port, PortReceiver } from './port.js';
+import type { SharedMessage } from './shared-message.js';
 import { closeCodeFor, errorForClose, frameBytes, readFrameMessage, WebSocketCloseCode } from './websocket-protocol.js';
 
 /** WebSocket.OPEN in both the DOM and the `ws` package. */
@@ -86,7 +87,16 @@ export class WebSocketPort implements Port {
 
   send(message: Message): void {
     if (this.closed || this.ws.readyState !== OPEN) throw new IpcError(ErrorCode.CLOSED, 'WebSocket is closed');
-    const { bytes, frameLength } = frameBytes(message);
+    this.sendBytes(message, frameBytes(message));
+  }
+
+  /** The same bytes for every WebSocket peer of a broadcast: encoded once. */
+  sendShared(shared: SharedMessage): void {
+    if (this.closed || this.ws.readyState !== OPEN) throw new IpcError(ErrorCode.CLOSED, 'WebSocket is closed');
+    this.sendBytes(shared.message, shared.encodedBy(frameBytes));
+  }
+
+  private sendBytes(message: Message, { bytes, frameLength }: { bytes: Uint8Array; frameLength: number }): void {
     if (this.maxOutgoingFrameSize !== undefined && frameLength > this.maxOutgoingFrameSize) {
       throw new IpcError(
         ErrorCode.FRAME_TOO_LARGE,

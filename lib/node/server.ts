@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { AnyContract, Contract } from '../common/contract.js';
 import { ErrorCode, IpcError } from '../common/errors.js';
 import { MAX_HELLO_FRAME_SIZE } from '../common/frame-codec.js';
+import { OutboundBudget } from '../common/outbound-budget.js';
 import { ServerCore, type ServerCoreOptions, type ServerHandlers } from '../common/server-core.js';
 import { checkEncoding } from './encoding.js';
 import { checkDomain, checkSocketPathLength, ensurePrivateDir, socketPathFor } from './socket-path.js';
@@ -19,7 +20,16 @@ export interface IpcServerOptions<C extends Contract = AnyContract> extends Serv
   socketPath?: string;
   /** Bytes a client may leave unread before it is dropped with SLOW_CONSUMER (default: maxFrameSize + 16 MiB). */
   maxPendingWriteBytes?: number;
+  /**
+   * Bytes the server may hold for all its socket clients together, unread or not yet written (default
+   * 256 MiB); a broadcast's bytes count once however many clients it goes to. Past it the clients
+   * furthest behind are dropped with SLOW_CONSUMER until it holds less.
+   */
+  maxOutboundBytes?: number;
 }
+
+/** Default of `maxOutboundBytes`: four full-size frames (64 MiB each). */
+export const DEFAULT_MAX_OUTBOUND_BYTES = 256 * 1024 * 1024;
 
 const OWNER_ONLY_SOCKET_MODE = 0o600;
 const SLOW_CONSUMER_MARGIN_BYTES = 16 * 1024 * 1024;
@@ -30,6 +40,8 @@ export class IpcServer<C extends Contract = AnyContract> extends ServerCore<C> {
   readonly socketPath: string;
   private readonly explicitPath: boolean;
   private readonly maxPendingWriteBytes: number;
+  /** The server-wide cap on outbound bytes, shared by every socket port. */
+  readonly outbound: OutboundBudget;
   private listener: Server | undefined;
   private supervisor: Supervisor | undefined;
   private listening = false;
@@ -46,6 +58,7 @@ export class IpcServer<C extends Contract = AnyContract> extends ServerCore<C> {
     this.socketPath = options.socketPath ?? socketPathFor(this.domain);
     checkSocketPathLength(this.socketPath);
     this.maxPendingWriteBytes = options.maxPendingWriteBytes ?? this.maxFrameSize + SLOW_CONSUMER_MARGIN_BYTES;
+    this.outbound = new OutboundBudget(checkPositiveBytes(options.maxOutboundBytes ?? DEFAULT_MAX_OUTBOUND_BYTES, 'maxOutboundBytes'));
     this.ready = new Promise<void>((resolve, reject) => {
       this.settleReady = { resolve, reject };
     });
@@ -96,7 +109,7 @@ export class IpcServer<C extends Contract = AnyContract> extends ServerCore<C> {
 
   private onConnection(socket: Socket): void {
     // Until its hello is accepted a peer is unauthenticated: its first frame may be a hello's size, no more.
-    this.accept(new SocketPort(socket, { maxFrameSize: this.maxFrameSize, maxFirstFrameSize: MAX_HELLO_FRAME_SIZE, maxPendingWriteBytes: this.maxPendingWriteBytes }));
+    this.accept(new SocketPort(socket, { maxFrameSize: this.maxFrameSize, maxFirstFrameSize: MAX_HELLO_FRAME_SIZE, maxPendingWriteBytes: this.maxPendingWriteBytes, budget: this.outbound }));
   }
 
   private async listen(listener: Server): Promise<void> {
@@ -198,4 +211,11 @@ function removeIfPresent(path: string): void {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
+}
+
+function checkPositiveBytes(value: number, what: string): number {
+  if (typeof value !== 'number' || !(value > 0)) {
+    throw new IpcError(ErrorCode.INVALID_ARGUMENT, `${what} must be a number of bytes above 0 (Infinity for no limit); got ${String(value)}`);
+  }
+  return value;
 }

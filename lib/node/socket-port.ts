@@ -1,8 +1,10 @@
 import type { Socket } from 'node:net';
 import { ErrorCode, IpcError } from '../common/errors.js';
-import { encodeFrame, FrameDecoder } from '../common/frame-codec.js';
+import { encodeFrame, FRAME_LENGTH_BYTES, FrameDecoder } from '../common/frame-codec.js';
 import { fatalErrorMessage, type Message } from '../common/messages.js';
+import type { OutboundBudget, OutboundHolder } from '../common/outbound-budget.js';
 import type { Port, PortReceiver } from '../common/port.js';
+import type { SharedMessage } from '../common/shared-message.js';
 
 export interface SocketPortOptions {
   /** Largest frame accepted from the peer, checked from the header. */
@@ -13,6 +15,8 @@ export interface SocketPortOptions {
   maxPendingWriteBytes?: number;
   /** A client's: frames it cannot decode are reported here and skipped (see FrameDecoderOptions). */
   onUndecodable?: (error: IpcError) => void;
+  /** The server's cap on outbound bytes over all its ports (see OutboundBudget); none on a client. */
+  budget?: OutboundBudget;
 }
 
 /**
@@ -24,6 +28,27 @@ const COALESCE_BELOW_BYTES = 4 * 1024;
 /** How long a closing socket may take to flush its last frame before it is destroyed. */
 const CLOSE_GRACE_MS = 1000;
 
+/** A reset or broken pipe is an ordinary disconnect ('close' follows); one function for every port. */
+const ignoreError = (): void => undefined;
+
+const PORT_OF_SOCKET = Symbol('ipcio.socketPort');
+type SocketWithPort = Socket & { [PORT_OF_SOCKET]?: SocketPort };
+
+let tickNumber = 0;
+let tickEndQueued = false;
+
+/** A number that changes once the current synchronous run and its microtasks are over; one microtask for all ports. */
+function currentTick(): number {
+  if (!tickEndQueued) {
+    tickEndQueued = true;
+    queueMicrotask(() => {
+      tickNumber += 1;
+      tickEndQueued = false;
+    });
+  }
+  return tickNumber;
+}
+
 /** One function for every port, not a closure each: it is kept for the connection's life (heap per client). */
 const allocateBuffer = (size: number): Uint8Array => Buffer.allocUnsafe(size);
 
@@ -32,7 +57,7 @@ const allocateBuffer = (size: number): Uint8Array => Buffer.allocUnsafe(size);
  * in one tick go out in one write, so a burst costs one syscall, not one per
  * message.
  */
-export class SocketPort implements Port {
+export class SocketPort implements Port, OutboundHolder {
   maxOutgoingFrameSize: number | undefined;
   private readonly decoder: FrameDecoder;
   private readonly maxPendingWriteBytes: number;
@@ -44,6 +69,11 @@ export class SocketPort implements Port {
   private closeNotified = false;
   private receiver: PortReceiver | undefined;
   private closeReason: IpcError | undefined;
+  private readonly budget: OutboundBudget | undefined;
+  /** The tick (see currentTick) in which a shared frame was last written at once. */
+  private lastImmediateTick = -1;
+  /** With a budget, while bytes are in flight: what this port holds under it. */
+  private account: OutboundAccount | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -56,42 +86,83 @@ export class SocketPort implements Port {
       allocate: allocateBuffer,
     });
     this.maxPendingWriteBytes = options.maxPendingWriteBytes ?? Number.POSITIVE_INFINITY;
+    this.budget = options.budget;
+    this.budget?.register(this);
     socket.setNoDelay?.(true);
+  }
+
+  /** Bytes held for the peer: queued here or in the socket, shared frames in full (with a budget). */
+  get heldBytes(): number {
+    return this.account ? this.account.ownHeld + this.account.sharedHeldBytes : 0;
   }
 
   attach(receiver: PortReceiver): void {
     this.receiver = receiver;
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    (this.socket as SocketWithPort)[PORT_OF_SOCKET] = this;
+    this.socket.on('data', SocketPort.onSocketData);
     // A reset or broken pipe is an ordinary disconnect; 'close' follows and reports it.
-    this.socket.on('error', () => undefined);
-    this.socket.on('close', () => this.notifyClosed());
+    this.socket.on('error', ignoreError);
+    this.socket.on('close', SocketPort.onSocketClose);
     if (this.socket.destroyed) queueMicrotask(() => this.notifyClosed());
   }
 
   send(message: Message): void {
-    if (this.closed || this.socket.destroyed || !this.socket.writable) {
-      throw new IpcError(ErrorCode.CLOSED, 'connection is closed');
-    }
+    this.checkOpen();
     const { chunks, frameLength } = encodeFrame(message);
-    if (this.maxOutgoingFrameSize !== undefined && frameLength > this.maxOutgoingFrameSize) {
-      throw new IpcError(
-        ErrorCode.FRAME_TOO_LARGE,
-        `${message.kind} of ${frameLength} bytes exceeds the peer's limit of ${this.maxOutgoingFrameSize}`,
-        { data: { frameLength, maxFrameSize: this.maxOutgoingFrameSize } },
-      );
+    this.checkFrameLength(message, frameLength);
+    for (const chunk of chunks) this.outgoing.push(chunk);
+    const bytes = FRAME_LENGTH_BYTES + frameLength;
+    this.outgoingBytes += bytes;
+    if (this.budget) {
+      const account = (this.account ??= new OutboundAccount());
+      account.ownHeld += bytes;
+      account.ownQueued += bytes;
+      this.budget.add(bytes);
     }
-    for (const chunk of chunks) {
-      this.outgoing.push(chunk);
-      this.outgoingBytes += chunk.byteLength;
-    }
-    if (this.socket.writableLength + this.outgoingBytes > this.maxPendingWriteBytes) {
-      this.close(new IpcError(ErrorCode.SLOW_CONSUMER, `peer left more than ${this.maxPendingWriteBytes} bytes unread`));
-      return;
-    }
+    if (!this.withinLimits()) return;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(() => this.flush());
     }
+  }
+
+  /**
+   * Queues the frame the message shares with other ports (encoded by the first of them), and writes
+   * at once when nothing else waits: a broadcast reaches its first recipients while the server is
+   * still handing it to the rest.
+   */
+  sendShared(shared: SharedMessage): void {
+    this.checkOpen();
+    const { chunks, frameLength } = shared.socketFrame();
+    this.checkFrameLength(shared.message, frameLength);
+    for (const chunk of chunks) this.outgoing.push(chunk);
+    const bytes = FRAME_LENGTH_BYTES + frameLength;
+    this.outgoingBytes += bytes;
+    if (this.budget) {
+      const account = (this.account ??= new OutboundAccount());
+      account.sharedHeld.push(shared);
+      account.sharedHeldBytes += bytes;
+      account.sharedQueued += 1;
+      // Counted once, by the first port that holds it.
+      if (shared.holders++ === 0) this.budget.add(bytes);
+    }
+    if (!this.withinLimits()) return;
+    if (this.flushScheduled) return;
+    // The first shared frame of a tick goes out at once; more in the same tick wait for one write together.
+    const tick = currentTick();
+    if (this.lastImmediateTick === tick) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+      return;
+    }
+    this.lastImmediateTick = tick;
+    this.flush();
+  }
+
+  /** Drops this peer for the server-wide budget; what it held is released before this returns. */
+  dropSlow(error: IpcError): void {
+    this.close(error);
+    this.releaseAll();
   }
 
   close(reason?: IpcError): void {
@@ -108,30 +179,114 @@ export class SocketPort implements Port {
     setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
   }
 
+  private checkOpen(): void {
+    if (this.closed || this.socket.destroyed || !this.socket.writable) {
+      throw new IpcError(ErrorCode.CLOSED, 'connection is closed');
+    }
+  }
+
+  private checkFrameLength(message: Message, frameLength: number): void {
+    if (this.maxOutgoingFrameSize !== undefined && frameLength > this.maxOutgoingFrameSize) {
+      throw new IpcError(
+        ErrorCode.FRAME_TOO_LARGE,
+        `${message.kind} of ${frameLength} bytes exceeds the peer's limit of ${this.maxOutgoingFrameSize}`,
+        { data: { frameLength, maxFrameSize: this.maxOutgoingFrameSize } },
+      );
+    }
+  }
+
+  /** After queueing: this peer's own bound, then the server-wide one. False when this port was dropped. */
+  private withinLimits(): boolean {
+    if (this.socket.writableLength + this.outgoingBytes > this.maxPendingWriteBytes) {
+      this.close(new IpcError(ErrorCode.SLOW_CONSUMER, `peer left more than ${this.maxPendingWriteBytes} bytes unread`));
+      this.releaseAll();
+      return false;
+    }
+    this.budget?.enforce();
+    return !this.closed;
+  }
+
+  /** The kernel took a flush's bytes: they leave the budget (shared ones when no other port holds them). */
+  private written(ownBytes: number, sharedCount: number): void {
+    const account = this.account;
+    if (!account || account.released || !this.budget) return;
+    account.ownHeld -= ownBytes;
+    this.budget.release(ownBytes);
+    for (let i = 0; i < sharedCount; i += 1) this.releaseShared(account, account.sharedHeld.shift() as SharedMessage);
+    if (account.ownHeld + account.sharedHeldBytes === 0) {
+      // Nothing in flight, so no callback can still refer to it: an idle connection keeps no account.
+      this.account = undefined;
+    }
+  }
+
+  private releaseShared(account: OutboundAccount, shared: SharedMessage): void {
+    const bytes = shared.frameBytes;
+    account.sharedHeldBytes -= bytes;
+    if (--shared.holders === 0) this.budget?.release(bytes);
+  }
+
+  /** The connection is gone: nothing it held counts any more. */
+  private releaseAll(): void {
+    this.budget?.unregister(this);
+    const account = this.account;
+    if (!account || account.released || !this.budget) return;
+    account.released = true;
+    this.budget.release(account.ownHeld);
+    account.ownHeld = 0;
+    for (const shared of account.sharedHeld) this.releaseShared(account, shared);
+    account.sharedHeld = [];
+  }
+
   private flush(): void {
     this.flushScheduled = false;
     if (this.outgoing.length === 0 || this.socket.destroyed) return;
     const chunks = joinAdjacent(this.outgoing);
     this.outgoing = [];
     this.outgoingBytes = 0;
+    let onWritten: (() => void) | undefined;
+    const account = this.account;
+    if (account) {
+      const ownBytes = account.ownQueued;
+      const sharedCount = account.sharedQueued;
+      account.ownQueued = 0;
+      account.sharedQueued = 0;
+      onWritten = () => this.written(ownBytes, sharedCount);
+    }
     if (chunks.length === 1) {
-      this.socket.write(chunks[0] as Uint8Array);
+      this.socket.write(chunks[0] as Uint8Array, onWritten);
       return;
     }
     // One writev for the lot; only runs of small, scattered chunks are copied together.
-    this.socket.cork();
+    const writes: Uint8Array[] = [];
     let small: Uint8Array[] = [];
     for (const chunk of chunks) {
       if (chunk.byteLength < COALESCE_BELOW_BYTES) {
         small.push(chunk);
         continue;
       }
-      if (small.length > 0) this.socket.write(small.length === 1 ? (small[0] as Uint8Array) : Buffer.concat(small));
+      if (small.length > 0) writes.push(small.length === 1 ? (small[0] as Uint8Array) : Buffer.concat(small));
       small = [];
-      this.socket.write(chunk);
+      writes.push(chunk);
     }
-    if (small.length > 0) this.socket.write(small.length === 1 ? (small[0] as Uint8Array) : Buffer.concat(small));
+    if (small.length > 0) writes.push(small.length === 1 ? (small[0] as Uint8Array) : Buffer.concat(small));
+    this.socket.cork();
+    const last = writes.length - 1;
+    // Callbacks run in write order: the last one says the whole flush was taken.
+    for (let i = 0; i < last; i += 1) this.socket.write(writes[i] as Uint8Array);
+    this.socket.write(writes[last] as Uint8Array, onWritten);
     this.socket.uncork();
+  }
+
+  /*
+   * Listeners shared by every port (the socket is `this`, and names its port): closures per port
+   * cost about 150 bytes of heap per connection.
+   */
+  private static onSocketData(this: Socket, chunk: Buffer): void {
+    (this as SocketWithPort)[PORT_OF_SOCKET]?.onData(chunk);
+  }
+
+  private static onSocketClose(this: Socket): void {
+    (this as SocketWithPort)[PORT_OF_SOCKET]?.notifyClosed();
   }
 
   private onData(chunk: Buffer): void {
@@ -152,6 +307,7 @@ export class SocketPort implements Port {
 
   private notifyClosed(): void {
     this.closed = true;
+    this.releaseAll();
     if (this.closeNotified) return;
     this.closeNotified = true;
     this.receiver?.onClose(this.closeReason);
@@ -166,6 +322,21 @@ export class SocketPort implements Port {
     }
     this.close(error);
   }
+}
+
+/** What one port holds under the server's OutboundBudget, while it holds anything (heap per idle client). */
+class OutboundAccount {
+  /** Bytes of this port's own frames queued or in the socket, not yet taken by the kernel. */
+  ownHeld = 0;
+  /** Own bytes queued since the last flush. */
+  ownQueued = 0;
+  /** Shared frames held (queued or in the socket), oldest first. */
+  sharedHeld: SharedMessage[] = [];
+  sharedHeldBytes = 0;
+  /** Shared frames queued since the last flush. */
+  sharedQueued = 0;
+  /** Set once what the port held was released from the budget for good. */
+  released = false;
 }
 
 /**
