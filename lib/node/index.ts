@@ -1,32 +1,13 @@
 /** The Node entry of ipcio: server, client, errors and the contract types. */
 export { IpcServer, type IpcServerOptions } from './server.js';
 export { IpcClient, type IpcClientOptions } from './client.js';
-export { IpcError, ErrorCode, type WireError } from '../common/errors.js';
-export { defineContract } from '../common/contract.js';
-export type {
-  AnyContract,
-  BroadcastHandler,
-  Command,
-  CommandMap,
-  Contract,
-  ContractRef,
-  Discovery,
-  Handler,
-  HandlerCollection,
-  HandlerContainer,
-  RequestOptions,
-  Stream,
-  StreamCallOptions,
-  StreamHandler,
-} from '../common/contract.js';
+// Everything the environment-neutral entry has: contracts, their types, the error class.
+export * from '../contract/index.js';
 export type { ClientEvents, ClientHandlers } from '../common/client-endpoint.js';
 export type { QueueLimit } from '../common/offline-queue.js';
 export type { PeerInfo, ServerEvents, ServerHandlers } from '../common/server-core.js';
 export type { Logger } from '../common/logger.js';
 export { socketPathFor, defaultSocketDir } from './socket-path.js';
-export { PROTOCOL_VERSION } from '../common/messages.js';
-export type { PeerWaitOptions } from '../common/peer-wait.js';
-export { isErrorCode } from '../common/errors.js';
 // Browser mode's server side runs in plain Node too, so it lives here; ipcio/main re-exports it.
 export { WebSocketTransport, type WebSocketTransportOptions } from './websocket-transport.js';
 export { allowPolicy, type AllowSpec } from '../electron-main/allow.js';
