@@ -24,7 +24,7 @@ export function findElectronBinary() {
     // Whether the host is reachable is not known here; say what is missing and how to fetch it.
     return {
       reason:
-        "its binary was never downloaded (node_modules/electron/path.txt is missing: the install script did not run or could not download). " +
+        "its binary was never downloaded (node_modules/electron/path.txt is missing: its first-use download did not run or failed). " +
         'Run `node node_modules/electron/install.js` where the download host (or the ELECTRON_MIRROR you set) is reachable, or point ELECTRON_OVERRIDE_DIST_PATH at an unpacked Electron',
     };
   }
