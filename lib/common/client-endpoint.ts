@@ -288,15 +288,15 @@ export class ClientEndpoint<C extends Contract = AnyContract, N extends string =
 
   private openStream<T>(command: string, data: unknown, to: string | undefined, options: StreamCallOptions | undefined): AsyncIterableIterator<T, undefined> {
     const state = this.state;
+    const description = `stream "${command}"`;
     const open = (connection: Connection): StreamConsumer<T> => {
       // A connection is online only after its welcome, which made its stream endpoint.
       const streams = connection.streams!;
       return streams.open<T>(command, data, to === undefined ? { ...options } : { ...options, to });
     };
     if (state.phase === 'online') return open(state.connection);
-    if (state.phase === 'stopped') return failedStream(stoppedError(state.reason, `stream "${command}"`));
+    if (state.phase === 'stopped') return failedStream(stoppedError(state.reason, description));
     const waiters = this.onlineWaiters;
-    const description = `stream "${command}"`;
     // Offline: the first next() waits for a connection, then the stream lives and ends on that one.
     return (async function* offlineStream(): AsyncGenerator<T, undefined> {
       const consumer = open(await waiters.wait(description, options?.signal));

@@ -50,20 +50,6 @@ export class PeerConnection implements Peer {
   /** Optional protocol features the peer announced (`streams`). */
   readonly features: readonly string[];
   commands: string[];
-  /** Streams on this connection: the server's own to this peer, those it serves, those routed through it (made on first use). */
-  get streams(): StreamEndpoint {
-    return (this.madeStreams ??= new StreamEndpoint({
-      // The engines need a send that throws: a stream that cannot go out ends with that error, never silently.
-      send: (message) => {
-        const failure = this.send(message);
-        if (failure) throw failure;
-      },
-      peerSpeaksStreams: this.features.includes(ProtocolFeature.Streams),
-      peerName: this.name,
-      limits: this.host.streamLimits,
-    }));
-  }
-
   /** Requests the server itself made to this peer, by their id on this connection. */
   private madePending: PendingRequests | undefined;
   /** Server handlers running for this peer's requests, by the peer's request id. */
@@ -96,6 +82,20 @@ export class PeerConnection implements Peer {
     this.commands = commands;
   }
 
+  /** Streams on this connection: the server's own to this peer, those it serves, those routed through it (made on first use). */
+  get streams(): StreamEndpoint {
+    return (this.madeStreams ??= new StreamEndpoint({
+      // The engines need a send that throws: a stream that cannot go out ends with that error, never silently.
+      send: (message) => {
+        const failure = this.send(message);
+        if (failure) throw failure;
+      },
+      peerSpeaksStreams: this.features.includes(ProtocolFeature.Streams),
+      peerName: this.name,
+      limits: this.host.streamLimits,
+    }));
+  }
+
   /** Requests the server itself made to this peer, by their id on this connection (made on first use: heap per idle client). */
   get pending(): PendingRequests {
     return (this.madePending ??= new PendingRequests(this.host.requestTimeoutMs, (request) => this.send({ kind: MessageKind.Cancel, id: request.id })));
@@ -118,18 +118,12 @@ export class PeerConnection implements Peer {
 
   /** Sends one message; a failure (too large, slow consumer, closed) concerns this peer only and is returned. */
   send(message: Message): IpcError | undefined {
-    if (this.disposed) return new IpcError(ErrorCode.CLOSED, `the connection of "${this.name}" is closed`);
-    if (this.owed) this.payOwed();
-    if (this.disposed) return new IpcError(ErrorCode.CLOSED, `the connection of "${this.name}" is closed`);
-    return this.sendNow(message, undefined);
+    return this.deliver(message, undefined);
   }
 
   /** Sends a message shared with other peers (its bytes encoded once); as `send` otherwise. */
   sendShared(shared: SharedMessage): IpcError | undefined {
-    if (this.disposed) return new IpcError(ErrorCode.CLOSED, `the connection of "${this.name}" is closed`);
-    if (this.owed) this.payOwed();
-    if (this.disposed) return new IpcError(ErrorCode.CLOSED, `the connection of "${this.name}" is closed`);
-    return this.sendNow(shared.message, shared);
+    return this.deliver(shared.message, shared);
   }
 
   /** Queues a broadcast for this peer; `payOwed` (or the next send) writes it. */
@@ -148,6 +142,13 @@ export class PeerConnection implements Peer {
       if (this.disposed) return;
       this.sendNow(shared.message, shared);
     }
+  }
+
+  /** Broadcasts owed to this peer go out first, so it sees messages in the order the server sent them. */
+  private deliver(message: Message, shared: SharedMessage | undefined): IpcError | undefined {
+    if (this.owed && !this.disposed) this.payOwed();
+    if (this.disposed) return new IpcError(ErrorCode.CLOSED, `the connection of "${this.name}" is closed`);
+    return this.sendNow(message, shared);
   }
 
   private sendNow(message: Message, shared: SharedMessage | undefined): IpcError | undefined {
@@ -277,12 +278,12 @@ export class PeerConnection implements Peer {
     this.routedHere.clear();
     for (const forwarded of sent) {
       // The origin went away: its target may stop working.
-      if (forwarded.target.routedHere.get(forwarded.routeId) === forwarded) forwarded.target.routedHere.delete(forwarded.routeId);
+      this.forget(forwarded);
       forwarded.target.send({ kind: MessageKind.Cancel, id: forwarded.routeId });
     }
     for (const forwarded of routed) {
       // The target went away: its requester gets the failure.
-      if (forwarded.origin.sentThrough.get(forwarded.originId) === forwarded) forwarded.origin.sentThrough.delete(forwarded.originId);
+      this.forget(forwarded);
       forwarded.origin.send({ kind: MessageKind.Response, id: forwarded.originId, error: failure.toWire() });
     }
     return true;

@@ -139,7 +139,7 @@ export class ServerCore<C extends Contract = AnyContract> {
     this.broadcasts = new BroadcastQueue(checkTimeoutMs(options.broadcastSliceMs ?? BROADCAST_SLICE_MS, 'broadcastSliceMs'));
     this.host = {
       requestTimeoutMs: options.requestTimeoutMs ?? PROTOCOL.defaults.requestTimeoutMs,
-      maxInFlightRequests: checkInFlightLimit(options.maxInFlightRequests ?? PROTOCOL.defaults.maxInFlightRequests),
+      maxInFlightRequests: positiveInteger(options.maxInFlightRequests ?? PROTOCOL.defaults.maxInFlightRequests, 'maxInFlightRequests'),
       registry: this.registry,
       reportError: (error) => this.reportError(error),
       traceSent: (peer, message) => traceMessage(this.logger, this.verbose, this.name, '->', peer.name, message),
@@ -307,12 +307,7 @@ export class ServerCore<C extends Contract = AnyContract> {
         this.welcomeAccepted(accepted, message);
         return;
       }
-      // The hello waits for the client's proof of the token; `expected` is set once the challenge went out.
-      const state: Proving = { hello: message as HelloMessage };
-      accepted.proving = state;
-      this.challenge(accepted.port, token, state.hello, (expected) => {
-        if (!accepted.closed && !accepted.refused) state.expected = expected;
-      }, (error) => this.refuseAccepted(accepted, error));
+      this.challenge(accepted, token, message as HelloMessage);
     },
     closed: (accepted, reason) => {
       accepted.closed = true;
@@ -356,19 +351,25 @@ export class ServerCore<C extends Contract = AnyContract> {
     return { serverName: this.name, token: this.token, nameTokens: this.nameTokens, peers: this.peers };
   }
 
-  /** Sends the challenge: a fresh nonce and the server's proof of `token`; `ready` gets the proof the client must send back. */
-  private challenge(port: Port, token: string, hello: HelloMessage, ready: (expected: string) => void, refuse: (error: IpcError) => void): void {
+  /**
+   * The hello waits for the client's proof of the token: sends a fresh nonce and the server's own proof,
+   * and keeps the proof the client must send back (`expected`, set once the challenge went out).
+   */
+  private challenge(accepted: AcceptedPort, token: string, hello: HelloMessage): void {
+    const proving: Proving = { hello };
+    accepted.proving = proving;
     const nonce = newNonce();
     handshakeProofs(token, hello.nonce as string, nonce).then(
       (proofs) => {
-        ready(proofs.client);
+        if (accepted.closed || accepted.refused) return;
+        proving.expected = proofs.client;
         try {
-          port.send({ kind: MessageKind.Challenge, nonce, proof: proofs.server });
+          accepted.port.send({ kind: MessageKind.Challenge, nonce, proof: proofs.server });
         } catch {
           // The port closed meanwhile; its onClose cleans up.
         }
       },
-      (error: unknown) => refuse(error instanceof IpcError ? error : new IpcError(ErrorCode.AUTH_FAILED, `cannot compute the challenge: ${String(error)}`)),
+      (error: unknown) => this.refuseAccepted(accepted, error instanceof IpcError ? error : new IpcError(ErrorCode.AUTH_FAILED, `cannot compute the challenge: ${String(error)}`)),
     );
   }
 
@@ -573,15 +574,16 @@ interface AcceptHost {
   closed(accepted: AcceptedPort, reason: IpcError | undefined): void;
 }
 
-/**
- * A port's receiver from accept to close, as one small object rather than two closures over
- * accept's scope (which also kept the handshake Timeout alive): it lives as long as the connection.
- */
 /** A hello waiting for the client's proof of the token; `expected` once the challenge went out. */
 interface Proving {
   hello: HelloMessage;
   expected?: string;
 }
+
+/**
+ * A port's receiver from accept to close, as one small object rather than two closures over
+ * accept's scope (which also kept the handshake Timeout alive): it lives as long as the connection.
+ */
 
 class AcceptedPort implements PortReceiver {
   peer: PeerConnection | undefined;
@@ -625,11 +627,6 @@ function answeredAtOnce(command: string): boolean {
   return command === DISCOVER_COMMAND || command === MONITOR_COMMAND;
 }
 
-function checkInFlightLimit(limit: number): number {
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new IpcError(ErrorCode.INVALID_ARGUMENT, `maxInFlightRequests must be a positive integer, got ${limit}`);
-  return limit;
-}
-
 function streamLimits(options: ServerCoreOptions<Contract>): { maxStreams?: number; maxCredit?: number } {
   const limits: { maxStreams?: number; maxCredit?: number } = {};
   if (options.maxStreams !== undefined) limits.maxStreams = positiveInteger(options.maxStreams, 'maxStreams');
@@ -638,7 +635,7 @@ function streamLimits(options: ServerCoreOptions<Contract>): { maxStreams?: numb
 }
 
 function positiveInteger(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new IpcError(ErrorCode.INVALID_ARGUMENT, `${name} must be a positive integer, got ${value}`);
+  if (!Number.isSafeInteger(value) || value < 1) throw new IpcError(ErrorCode.INVALID_ARGUMENT, `${name} must be a positive integer, got ${value}`);
   return value;
 }
 
