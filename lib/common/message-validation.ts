@@ -61,6 +61,8 @@ export function validateMessage(value: unknown, jsonBytes?: number): Message {
       requireRouting(m);
       break;
     case MessageKind.Response:
+    case MessageKind.StreamCancel:
+    case MessageKind.StreamEnd:
       requireId(m);
       if (m.error !== undefined) requireWireError(m.error);
       break;
@@ -84,17 +86,9 @@ export function validateMessage(value: unknown, jsonBytes?: number): Message {
     case MessageKind.StreamItem:
       requireId(m);
       break;
-    case MessageKind.StreamCancel:
-      requireId(m);
-      if (m.error !== undefined) requireWireError(m.error);
-      break;
     case MessageKind.StreamCredit:
       requireId(m);
       requireCount(m, 'n');
-      break;
-    case MessageKind.StreamEnd:
-      requireId(m);
-      if (m.error !== undefined) requireWireError(m.error);
       break;
     default:
       throw bad(`unknown message kind ${JSON.stringify(m.kind)}`);
