@@ -42,14 +42,27 @@ export function handshakeFailure(error: IpcError): IpcError {
   return error;
 }
 
+/** DISCONNECTED errors that came while our own connection was still up: the target went away. */
+const targetLosses = new WeakSet<IpcError>();
+
 /**
- * The exit status for an error. DISCONNECTED maps to 2 here; a command that
- * knows its own connection is still up (the *target* went away) uses 3 instead.
+ * Marks a DISCONNECTED that came while our connection is still up: the target
+ * went away, the remote side's failure (3), not ours (2). Returns the error, to rethrow.
+ */
+export function targetFailure(error: unknown, stillConnected: boolean): unknown {
+  if (stillConnected && error instanceof IpcError && error.code === ErrorCode.DISCONNECTED) targetLosses.add(error);
+  return error;
+}
+
+/**
+ * The exit status for an error. DISCONNECTED maps to 2 here, unless marked
+ * by targetFailure (our connection was up, the *target* went away): 3.
  */
 export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof UsageError) return ExitCode.USAGE;
   if (!(error instanceof IpcError)) return ExitCode.USAGE;
   if (handshakeFailures.has(error)) return ExitCode.CONNECTION;
+  if (targetLosses.has(error)) return ExitCode.REMOTE;
   if (error.code === ErrorCode.TIMEOUT) return ExitCode.TIMEOUT;
   if (LOCAL.has(error.code)) return ExitCode.USAGE;
   if (CONNECTION.has(error.code)) return ExitCode.CONNECTION;

@@ -1,8 +1,7 @@
-import { ErrorCode, IpcError } from '../node/index.js';
 import { COMMON_HELP, jsonArgument, millisecondsFlag, requirePositionals, stringFlag } from './args.js';
 import { connect } from './connect.js';
-import { describeError, ExitCode } from './exit-codes.js';
-import { printError, printResult } from './output.js';
+import { ExitCode, targetFailure } from './exit-codes.js';
+import { printResult } from './output.js';
 import type { Subcommand } from './subcommand.js';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -38,12 +37,7 @@ ${COMMON_HELP}`,
       printResult(result);
       return ExitCode.OK;
     } catch (error) {
-      // Our connection is fine, the target went away: that is the remote side's failure (3), not ours (2).
-      if (error instanceof IpcError && error.code === ErrorCode.DISCONNECTED && client.connected) {
-        printError(describeError(error));
-        return ExitCode.REMOTE;
-      }
-      throw error;
+      throw targetFailure(error, client.connected);
     } finally {
       await client.close();
     }

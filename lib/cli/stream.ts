@@ -1,8 +1,7 @@
 import { COMMON_HELP, jsonArgument, millisecondsFlag, requirePositionals, stringFlag } from './args.js';
 import { connect, interrupted } from './connect.js';
-import { ErrorCode, IpcError } from '../node/index.js';
-import { describeError, ExitCode, UsageError } from './exit-codes.js';
-import { printError, toJson } from './output.js';
+import { ExitCode, targetFailure, UsageError } from './exit-codes.js';
+import { toJson } from './output.js';
 import type { Subcommand } from './subcommand.js';
 
 export const stream: Subcommand = {
@@ -58,12 +57,7 @@ ${COMMON_HELP}`,
     } catch (error) {
       // Ctrl-C: the stream was cancelled on purpose; what was printed is the output.
       if (controller.signal.aborted) return ExitCode.OK;
-      // Our connection is fine, the producer went away: that is the remote side's failure (3), not ours (2).
-      if (error instanceof IpcError && error.code === ErrorCode.DISCONNECTED && client.connected) {
-        printError(describeError(error));
-        return ExitCode.REMOTE;
-      }
-      throw error;
+      throw targetFailure(error, client.connected);
     } finally {
       await client.close();
     }

@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 
 /** Default longest output line of a helper kept whole, in bytes; the rest of a longer line is dropped. */
 export const DEFAULT_MAX_OUTPUT_LINE_BYTES = 16 * 1024;
@@ -26,9 +25,8 @@ export function readBoundedLines(stream: Readable, maxLineBytes: number, onLine:
   let dropping = -1;
 
   const emit = (kind: 'line' | 'cut', end: number): void => {
-    // A cut may fall inside a UTF-8 sequence: the decoder turns the piece into U+FFFD, never throws.
-    const decoder = new StringDecoder('utf8');
-    let text = decoder.write(held.subarray(0, end)) + decoder.end();
+    // A cut may fall inside a UTF-8 sequence: decoding turns the piece into U+FFFD, never throws.
+    let text = held.toString('utf8', 0, end);
     if (text.endsWith('\r')) text = text.slice(0, -1);
     onLine({ kind, text });
   };

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IpcClient } from '../../lib/node/client.js';
 import { IpcServer } from '../../lib/node/server.js';
+import { isRunning } from '../support/peer-process.js';
 import { tempSocket, until } from '../support/temp-socket.js';
 
 const HELPER = fileURLToPath(new URL('./fixtures/supervised-helper.mjs', import.meta.url));
@@ -11,20 +11,6 @@ const PARENT = fileURLToPath(new URL('./fixtures/supervisor-parent.mjs', import.
 const ELECTRON_LIKE_MAIN = fileURLToPath(new URL('./fixtures/electron-like-main.mjs', import.meta.url));
 const PYTHON_HELPER = fileURLToPath(new URL('./fixtures/supervised_helper.py', import.meta.url));
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-
-/** process.kill(pid, 0) succeeds for a zombie too; one that exited but was not reaped yet is not running. */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
-  } catch {
-    return true;
-  }
-}
 
 function lineLogger(): { lines: string[]; logger: typeof quiet } {
   const lines: string[] = [];

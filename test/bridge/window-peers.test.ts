@@ -1,12 +1,10 @@
-import { MessageChannel } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MessagePortPort } from '../../lib/common/message-port-port.js';
 import type { PeerPolicy } from '../../lib/common/peer.js';
 import { allowPolicy } from '../../lib/electron-main/allow.js';
 import { IpcServer } from '../../lib/node/server.js';
 import { PeerProcess } from '../support/peer-process.js';
 import { tempSocket, until } from '../support/temp-socket.js';
-import { pageError, RendererWorker } from './support/renderer-worker.js';
+import { joinedWindow, pageError, type RendererWorker } from './support/renderer-worker.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -22,11 +20,7 @@ describe('worker_threads MessageChannel standing in for MessageChannelMain: wind
   const started: { stop(): Promise<unknown> }[] = [];
 
   function windowPeer(name: string, policy: Omit<PeerPolicy, 'name' | 'trusted' | 'kind'> = {}): RendererWorker {
-    const worker = new RendererWorker(name, (w) => {
-      const { port1, port2 } = new MessageChannel();
-      server.accept(new MessagePortPort(port1), { name, trusted: true, kind: 'window', ...policy });
-      w.deliverPort(port2);
-    });
+    const worker = joinedWindow(server, name, policy);
     started.push({ stop: () => worker.terminate() });
     return worker;
   }

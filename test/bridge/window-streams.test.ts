@@ -1,11 +1,9 @@
-import { MessageChannel } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HandlerContainer } from '../../lib/common/contract.js';
-import { MessagePortPort } from '../../lib/common/message-port-port.js';
 import { IpcServer } from '../../lib/node/server.js';
 import { PeerProcess } from '../support/peer-process.js';
 import { tempSocket, until } from '../support/temp-socket.js';
-import { RendererWorker } from './support/renderer-worker.js';
+import { joinedWindow, type RendererWorker } from './support/renderer-worker.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -22,11 +20,7 @@ describe('streams in a window (preload pull functions, page AsyncIterable)', () 
   const started: { stop(): Promise<unknown> }[] = [];
 
   function windowPeer(name: string): RendererWorker {
-    const worker = new RendererWorker(name, (w) => {
-      const { port1, port2 } = new MessageChannel();
-      server.accept(new MessagePortPort(port1), { name, trusted: true, kind: 'window' });
-      w.deliverPort(port2);
-    });
+    const worker = joinedWindow(server, name);
     started.push({ stop: () => worker.terminate() });
     return worker;
   }

@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IpcServer } from '../../lib/node/server.js';
+import { isRunning } from '../support/peer-process.js';
 import { tempSocket, until } from '../support/temp-socket.js';
 import { mib, MiB, reportFigures, scale } from './support/harness.js';
 
@@ -10,20 +10,6 @@ const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${na
 const NODE_HELPER = fileURLToPath(new URL('../bridge/fixtures/supervised-helper.mjs', import.meta.url));
 const PYTHON_HELPER = fileURLToPath(new URL('../bridge/fixtures/supervised_helper.py', import.meta.url));
 const hasPython = spawnSync('python3', ['--version']).status === 0;
-
-/** Alive and not a zombie. */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
-  } catch {
-    return true;
-  }
-}
 
 function runToEnd(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

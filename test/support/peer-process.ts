@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/peer-process.mjs', import.meta.url));
@@ -94,5 +95,19 @@ export class PeerProcess {
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 2000);
     await this.exited;
     clearTimeout(timer);
+  }
+}
+
+/** process.kill(pid, 0) succeeds for a zombie too; one that exited but was not reaped yet is not running. */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return true;
   }
 }

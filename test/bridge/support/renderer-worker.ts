@@ -1,5 +1,8 @@
-import { Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
+import { MessagePortPort } from '../../../lib/common/message-port-port.js';
+import type { PeerPolicy } from '../../../lib/common/peer.js';
+import type { IpcServer } from '../../../lib/node/server.js';
 
 const SCRIPT = fileURLToPath(new URL('../fixtures/renderer-worker.mjs', import.meta.url));
 
@@ -74,6 +77,19 @@ export class RendererWorker {
     void this.worker.terminate();
     return this.exited;
   }
+}
+
+/**
+ * A window joined the way attachWindow joins one: server.accept over one end
+ * of a fresh channel (worker_threads' MessageChannel standing in for
+ * MessageChannelMain), the other end to its preload.
+ */
+export function joinedWindow(server: IpcServer, name: string, policy: Omit<PeerPolicy, 'name' | 'trusted' | 'kind'> = {}): RendererWorker {
+  return new RendererWorker(name, (worker) => {
+    const { port1, port2 } = new MessageChannel();
+    server.accept(new MessagePortPort(port1), { name, trusted: true, kind: 'window', ...policy });
+    worker.deliverPort(port2);
+  });
 }
 
 /** Calls `promise` expecting it to fail; returns the error the page saw. */
