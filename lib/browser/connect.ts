@@ -4,10 +4,9 @@
  * a WebSocket port instead of a MessagePort.
  */
 import { ClientEndpoint, type ClientEndpointOptions } from '../common/client-endpoint.js';
-import type { AnyContract, Contract, RequestOptions } from '../common/contract.js';
+import type { AnyContract, Contract, RequestOptions, StreamCallOptions } from '../common/contract.js';
 import { ErrorCode, IpcError } from '../common/errors.js';
-import { createRendererApi, DEFAULT_PAGE_MAX_STREAMS, type RendererApi } from '../common/renderer-api.js';
-import type { StreamCallOptions } from '../common/contract.js';
+import { createRendererApi, DEFAULT_PAGE_MAX_STREAMS, type RendererApi, type RendererEndpoint } from '../common/renderer-api.js';
 import { PulledStreams } from '../common/streams/pulled-streams.js';
 import { PERMANENT_REFUSALS } from '../common/websocket-protocol.js';
 import { ConnectionGate, type ConnectionState } from './connection-gate.js';
@@ -76,12 +75,13 @@ type Endpoint = ClientEndpoint<AnyContract, string>;
  */
 function gatedEndpoint<C extends Contract, N extends string>(typed: ClientEndpoint<C, N>, gate: ConnectionGate): ClientEndpoint<C, N> {
   const endpoint = typed as unknown as Endpoint;
-  const through = (options: RequestOptions | undefined, call: (options: RequestOptions) => Promise<unknown>): Promise<unknown> =>
+  const through = <T>(options: RequestOptions | undefined, call: (options: RequestOptions) => Promise<T>): Promise<T> =>
     gate.request((signal) => call({ ...options, signal }), options?.signal);
-  const gated = {
+  const gated: RendererEndpoint = {
     request: (command: string, data: unknown, options?: RequestOptions) => through(options, (o) => endpoint.request(command, data, o)),
     requestFrom: (to: string, command: string, data: unknown, options?: RequestOptions) => through(options, (o) => endpoint.requestFrom(to, command, data, o)),
     discover: (options?: RequestOptions) => through(options, (o) => endpoint.discover(o)),
+    waitForPeer: (name: string, options?: RequestOptions) => through(options, (o) => endpoint.waitForPeer(name, o)),
     emit: (command: string, data: unknown) => (gate.check(), endpoint.emit(command, data)),
     emitTo: (to: string, command: string, data: unknown) => (gate.check(), endpoint.emitTo(to, command, data)),
     broadcast: (command: string, data: unknown) => (gate.check(), endpoint.broadcast(command, data)),
@@ -90,7 +90,6 @@ function gatedEndpoint<C extends Contract, N extends string>(typed: ClientEndpoi
     addHandlers: (handlers: Parameters<Endpoint['addHandlers']>[0]) => endpoint.addHandlers(handlers),
     removeHandler: (command: string) => endpoint.removeHandler(command),
   };
-  // createRendererApi calls exactly these ten methods (lib/common/renderer-api.ts).
   return gated as unknown as ClientEndpoint<C, N>;
 }
 

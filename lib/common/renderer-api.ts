@@ -113,7 +113,12 @@ export interface RendererApi<C extends Contract = AnyContract, N extends string 
 }
 
 type Listener = (event: BridgeEvent<unknown>) => void;
-type Endpoint = ClientEndpoint<AnyContract, string>;
+
+/** The endpoint methods the page API calls: browser mode's connection gate wraps exactly these, and the compiler keeps the two in step. */
+export type RendererEndpoint = Pick<
+  ClientEndpoint<AnyContract, string>,
+  'emit' | 'request' | 'emitTo' | 'requestFrom' | 'broadcast' | 'discover' | 'waitForPeer' | 'stream' | 'streamFrom' | 'addHandlers' | 'removeHandler'
+>;
 
 /** Builds the frozen page API over a client endpoint; the endpoint itself never reaches the page. */
 export function createRendererApi<C extends Contract = AnyContract, N extends string = string>(
@@ -121,7 +126,7 @@ export function createRendererApi<C extends Contract = AnyContract, N extends st
   /** The page's open streams; the preload cancels them all when the page goes (`pagehide`). */
   pulled: PulledStreams = new PulledStreams(DEFAULT_PAGE_MAX_STREAMS),
 ): RendererApi<C, N> {
-  const client = endpoint as unknown as Endpoint;
+  const client = endpoint as unknown as RendererEndpoint;
   const listeners = new Map<string, Set<{ listener: Listener }>>();
   const handled = new Map<string, object>();
 

@@ -67,6 +67,9 @@ export function bridgeWindow<C extends Contract>(
   let current: MessagePortPort | undefined;
   let detached = false;
 
+  const refusalFor = (frame: WebFrameMain | null): string | undefined =>
+    detached ? 'the window was detached' : whyRefused(frame, contents, originAllowed);
+
   const dropPort = (): void => {
     const port = current;
     current = undefined;
@@ -75,7 +78,7 @@ export function bridgeWindow<C extends Contract>(
 
   const onConnect = (event: IpcMainEvent): void => {
     const frame = event.senderFrame;
-    const refusal = detached ? 'the window was detached' : whyRefused(frame, contents, originAllowed);
+    const refusal = refusalFor(frame);
     if (refusal !== undefined) {
       logger.warn(`[ipcio] window "${options.name}": refused a port request: ${logSafe(refusal)}`);
       return;
@@ -95,7 +98,7 @@ export function bridgeWindow<C extends Contract>(
 
   // Answers the preload's check before it asks for a port, so a refused page fails at once, saying why.
   const onAttachedCheck = (event: IpcMainInvokeEvent): AttachedAnswer | null => {
-    const refusal = detached ? 'the window was detached' : whyRefused(event.senderFrame, contents, originAllowed);
+    const refusal = refusalFor(event.senderFrame);
     if (refusal === undefined) return null;
     const code = refusal.startsWith('origin') ? 'ORIGIN_REFUSED' : 'NOT_ATTACHED';
     return { code, reason: `main refuses window "${options.name}": ${refusal}` };

@@ -609,13 +609,8 @@ class Client:
                 raise _EndConnection(error)
             if message.get("fatal"):
                 log.warning("ipcio: the server is closing the connection: %s", error)
-            elif self.on_error is not None:
-                try:
-                    self.on_error(error)
-                except Exception:
-                    log.exception("ipcio: on_error callback failed")
             else:
-                log.warning("ipcio: error from the server: %s", error)
+                self._report_error(error, "error from the server")
         else:
             log.debug("ipcio: ignoring an unexpected %r message", kind)
 
@@ -635,13 +630,19 @@ class Client:
     def _on_undecodable(self, error):
         """One message we cannot decode is skipped and reported, never a reason to drop the connection."""
         error = IpcError(error.code, f"skipped a message from the server that could not be decoded: {error.message}")
+        self._report_error(error)
+
+    def _report_error(self, error, log_prefix=None):
+        """A non-fatal error goes to `on_error`, or to the log when there is none."""
         if self.on_error is not None:
             try:
                 self.on_error(error)
             except Exception:
                 log.exception("ipcio: on_error callback failed")
-        else:
+        elif log_prefix is None:
             log.warning("ipcio: %s", error)
+        else:
+            log.warning("ipcio: %s: %s", log_prefix, error)
 
     def _start_call(self, message, conn):
         kind, cmd = message["kind"], message["cmd"]

@@ -194,7 +194,47 @@ class StreamProducer:
         self._on_settled(self, error)
 
 
-class StreamProducers:
+class _StreamTable:
+    """One side's live streams on one connection, by id: what producers and consumers share.
+
+    `role` ("producer" or "consumer") is what `on_ended(role, id, error)` hears.
+    """
+
+    def __init__(self, role, on_ended):
+        self._role = role
+        self._on_ended = on_ended
+        self._lock = threading.Lock()
+        self._streams = {}
+
+    def has(self, stream_id):
+        with self._lock:
+            return stream_id in self._streams
+
+    def receive(self, message):
+        """Items, ends, credit or cancels; ids we do not know (the stream just ended) are dropped."""
+        with self._lock:
+            stream = self._streams.get(message["id"])
+        if stream is not None:
+            stream.receive(message)
+
+    def dispose(self, error):
+        with self._lock:
+            streams = list(self._streams.values())
+        for stream in streams:
+            stream.dispose(error)
+
+    def __len__(self):
+        with self._lock:
+            return len(self._streams)
+
+    def _settled(self, stream, error):
+        with self._lock:
+            self._streams.pop(stream.id, None)
+        if self._on_ended is not None:
+            self._on_ended(self._role, stream.id, error)
+
+
+class StreamProducers(_StreamTable):
     """The streams this side serves on one connection, by the consumer's id."""
 
     def __init__(self, send, max_streams=DEFAULT_MAX_STREAMS, max_credit=MAX_CREDIT, spawn=_spawn_thread, on_ended=None):
@@ -202,9 +242,7 @@ class StreamProducers:
         self._max_streams = max_streams
         self._max_credit = max_credit
         self._spawn = spawn
-        self._on_ended = on_ended
-        self._lock = threading.Lock()
-        self._running = {}
+        super().__init__("producer", on_ended)
 
     def serve(self, message, handler, call):
         """Start `handler(call)` for a `stream-open`; `call` is a handlers.Call. Returns the producer or None."""
@@ -213,18 +251,18 @@ class StreamProducers:
             self.refuse(sid, IpcError(E.NO_HANDLER, f"no handler for stream {message['cmd']!r}"))
             return None
         with self._lock:
-            clash = self._running.get(sid)
+            clash = self._streams.get(sid)
         if clash is not None:
             # One stream-end cannot tell the two apart: the running one ends, the new one is dropped.
             clash._end_with(IpcError(E.BAD_MESSAGE, f"stream id {sid} was opened twice"), abort=True)
             return None
         with self._lock:
-            if len(self._running) >= self._max_streams:
-                refusal = IpcError(E.TOO_MANY_STREAMS, f"already {len(self._running)} streams served on this connection")
+            if len(self._streams) >= self._max_streams:
+                refusal = IpcError(E.TOO_MANY_STREAMS, f"already {len(self._streams)} streams served on this connection")
             else:
                 refusal = None
                 producer = StreamProducer(sid, f"stream {message['cmd']!r} #{sid}", message["credit"], self._max_credit, self._send, self._settled)
-                self._running[sid] = producer
+                self._streams[sid] = producer
         if refusal is not None:
             self.refuse(sid, refusal)
             return None
@@ -235,31 +273,6 @@ class StreamProducers:
     def refuse(self, stream_id, error):
         self._send({"kind": "stream-end", "id": stream_id, "error": error.to_wire()})
 
-    def has(self, stream_id):
-        with self._lock:
-            return stream_id in self._running
-
-    def receive(self, message):
-        with self._lock:
-            producer = self._running.get(message["id"])
-        if producer is not None:
-            producer.receive(message)
-
-    def dispose(self, error):
-        with self._lock:
-            producers = list(self._running.values())
-        for producer in producers:
-            producer.dispose(error)
-
-    def __len__(self):
-        with self._lock:
-            return len(self._running)
-
-    def _settled(self, producer, error):
-        with self._lock:
-            self._running.pop(producer.id, None)
-        if self._on_ended is not None:
-            self._on_ended("producer", producer.id, error)
 
 
 class StreamConsumer:
@@ -408,15 +421,13 @@ class StreamConsumer:
         self._cond.notify_all()
 
 
-class StreamConsumers:
+class StreamConsumers(_StreamTable):
     """The streams this side opened on one connection, by id (a counter, never reused)."""
 
     def __init__(self, send, max_streams=DEFAULT_MAX_STREAMS, on_ended=None):
         self._send = send
         self._max_streams = max_streams
-        self._on_ended = on_ended
-        self._lock = threading.Lock()
-        self._open = {}
+        super().__init__("consumer", on_ended)
         self._next_id = 1
 
     def open(self, cmd, data=None, to=None, window=DEFAULT_WINDOW, idle_timeout=None, refusal=None):
@@ -432,7 +443,7 @@ class StreamConsumers:
             consumer.dispose(refusal)
             return consumer
         with self._lock:
-            self._open[sid] = consumer
+            self._streams[sid] = consumer
         message = {"kind": "stream-open", "id": sid, "cmd": cmd, "credit": consumer.begin()}
         if data is not None:
             message["data"] = data
@@ -444,31 +455,6 @@ class StreamConsumers:
             consumer.dispose(exc)
         return consumer
 
-    def has(self, stream_id):
-        with self._lock:
-            return stream_id in self._open
-
-    def receive(self, message):
-        with self._lock:
-            consumer = self._open.get(message["id"])
-        if consumer is not None:
-            consumer.receive(message)
-
-    def dispose(self, error):
-        with self._lock:
-            consumers = list(self._open.values())
-        for consumer in consumers:
-            consumer.dispose(error)
-
-    def __len__(self):
-        with self._lock:
-            return len(self._open)
-
-    def _settled(self, consumer, error):
-        with self._lock:
-            self._open.pop(consumer.id, None)
-        if self._on_ended is not None:
-            self._on_ended("consumer", consumer.id, error)
 
 
 class StreamEndpoint:

@@ -120,7 +120,7 @@ class StreamTest(unittest.TestCase):
         self.assertEqual(next(stream), 0)
         # Eight items were granted; wait until they all arrived, then the producer holds no credit.
         link.wait_for(lambda: sum(1 for side, kind in link.sent if kind == "stream-item") == 8)
-        producer = next(iter(link.server.producers._running.values()))
+        producer = next(iter(link.server.producers._streams.values()))
         with producer._cond:
             self.assertEqual(producer._credit, 0)
         self.assertEqual(state["yielded"], 8)  # the generator is asked for an item only with credit in hand
@@ -227,7 +227,7 @@ class StreamTest(unittest.TestCase):
         open_message = {"kind": "stream-open", "id": 4, "cmd": "count", "credit": 1}
         first_call = Call(None, "rogue", "count", "")
         endpoint.serve(open_message, handler, first_call)
-        first = endpoint.producers._running[4]
+        first = endpoint.producers._streams[4]
         endpoint.serve(open_message, handler, Call(None, "rogue", "count", ""))
         self.assertTrue(first.finished.wait(WAIT_S))
         ends = [m for m in sent if m["kind"] == "stream-end"]

@@ -103,8 +103,9 @@ export class StreamEndpoint {
   private refusal(options: OpenStreamOptions): IpcError | undefined {
     if (this.disposedWith) return new IpcError(this.disposedWith.code, `cannot open a stream: ${this.disposedWith.message}`);
     if (!this.options.peerSpeaksStreams) {
-      const who = options.to ?? this.options.peerName;
-      return new IpcError(ErrorCode.UNSUPPORTED, `${who === this.options.peerName ? who : `the server (${this.options.peerName})`} does not support streams (it did not announce the "streams" feature)`);
+      // A stream to another client goes through the peer, so it is the peer (the server) that cannot carry it.
+      const who = options.to === undefined ? this.options.peerName : `the server (${this.options.peerName})`;
+      return new IpcError(ErrorCode.UNSUPPORTED, `${who} does not support streams (it did not announce the "streams" feature)`);
     }
     return undefined;
   }
