@@ -6,8 +6,8 @@ import { PeerProcess } from '../support/peer-process.js';
 import { tempSocket, until } from '../support/temp-socket.js';
 import { FakeFrame, FakeWebContents, recordingChannelFactory } from './support/fake-web-contents.js';
 import { pageError, RendererWorker } from './support/renderer-worker.js';
+import { quiet } from '../support/deferred.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const ORIGIN = 'app://main';
 /** A reloaded page's old document is gone; its preload must not ask again while the test swaps workers. */
 const NO_RECONNECT_DURING_TEST = { minMs: 60_000, maxMs: 60_000 };

@@ -7,8 +7,8 @@ import { createPreloadEndpoint, type IpcRendererLike } from '../../lib/electron-
 import { IpcServer } from '../../lib/node/server.js';
 import { tempSocket } from '../support/temp-socket.js';
 import { FakeFrame, FakeWebContents, recordingChannelFactory } from './support/fake-web-contents.js';
+import { quiet } from '../support/deferred.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 /**
  * The preload's ipcRenderer, wired to a FAKE webContents (no Electron binary here): invoke goes to

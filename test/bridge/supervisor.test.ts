@@ -5,14 +5,15 @@ import { IpcClient } from '../../lib/node/client.js';
 import { IpcServer } from '../../lib/node/server.js';
 import { isRunning } from '../support/peer-process.js';
 import { tempSocket, until } from '../support/temp-socket.js';
+import { quiet } from '../support/deferred.js';
+import type { Logger } from '../../lib/common/logger.js';
 
 const HELPER = fileURLToPath(new URL('./fixtures/supervised-helper.mjs', import.meta.url));
 const PARENT = fileURLToPath(new URL('./fixtures/supervisor-parent.mjs', import.meta.url));
 const ELECTRON_LIKE_MAIN = fileURLToPath(new URL('./fixtures/electron-like-main.mjs', import.meta.url));
 const PYTHON_HELPER = fileURLToPath(new URL('./fixtures/supervised_helper.py', import.meta.url));
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
-function lineLogger(): { lines: string[]; logger: typeof quiet } {
+function lineLogger(): { lines: string[]; logger: Logger } {
   const lines: string[] = [];
   const push = (...args: unknown[]): void => void lines.push(args.join(' '));
   return { lines, logger: { debug: push, info: push, warn: push, error: push } };

@@ -7,9 +7,9 @@ import { IpcServer } from '../../lib/node/server.js';
 import { PeerProcess } from '../support/peer-process.js';
 import { tempSocket, until } from '../support/temp-socket.js';
 import { recordingChannelFactory } from './support/fake-web-contents.js';
+import { quiet } from '../support/deferred.js';
 
 const UTILITY = fileURLToPath(new URL('./fixtures/utility-worker.mjs', import.meta.url));
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** utilityProcess.fork stood in for by a worker thread: same postMessage(message, [ports]) in, same { data, ports } out. */
 function fakeUtilityProcess(forked: Worker[], forkCalls: { modulePath: string; args: string[]; options: ForkOptions }[]): UtilityDeps['fork'] {

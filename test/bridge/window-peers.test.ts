@@ -5,8 +5,8 @@ import { IpcServer } from '../../lib/node/server.js';
 import { PeerProcess } from '../support/peer-process.js';
 import { tempSocket, until } from '../support/temp-socket.js';
 import { joinedWindow, pageError, type RendererWorker } from './support/renderer-worker.js';
+import { quiet } from '../support/deferred.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 /**
  * Windows joined the way attachWindow joins them (server.accept over one end

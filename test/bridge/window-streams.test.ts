@@ -4,8 +4,8 @@ import { IpcServer } from '../../lib/node/server.js';
 import { PeerProcess } from '../support/peer-process.js';
 import { tempSocket, until } from '../support/temp-socket.js';
 import { joinedWindow, type RendererWorker } from './support/renderer-worker.js';
+import { quiet } from '../support/deferred.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 /**
  * A window's streams across the preload boundary: worker threads play

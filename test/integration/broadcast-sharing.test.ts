@@ -5,8 +5,8 @@ import type { Message } from '../../lib/common/messages.js';
 import { MONITOR_MAX_FIELD_CHARS } from '../../lib/common/server-core.js';
 import { RawPeer } from '../support/raw-peer.js';
 import { tempSocket, until } from '../support/temp-socket.js';
+import { quiet } from '../support/deferred.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const MiB = 1024 * 1024;
 
 /** Broadcasts are encoded once, written a slice per turn in order per peer, and held under one server-wide cap. */

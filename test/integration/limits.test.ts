@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IpcClient, IpcServer } from '../../lib/node/index.js';
 import { headerOnly, RawPeer } from '../support/raw-peer.js';
 import { tempSocket, until } from '../support/temp-socket.js';
+import { quiet } from '../support/deferred.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** The server survives anything one peer sends, and keeps serving the others. */
 describe('limits against misbehaving peers, over a real socket', () => {

@@ -7,8 +7,8 @@ import { peerNameProblem } from '../../lib/common/names.js';
 import { IpcClient, IpcServer } from '../../lib/node/index.js';
 import { RawPeer } from '../support/raw-peer.js';
 import { tempSocket } from '../support/temp-socket.js';
+import { quiet } from '../support/deferred.js';
 
-const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** Names that print as something else, or as nothing: each must be refused. */
 const DECEPTIVE: Record<string, string> = {

@@ -3,8 +3,8 @@ import { IpcClient, IpcServer } from '../../lib/node/index.js';
 import { PeerProcess, type RemoteError } from '../support/peer-process.js';
 import { RawPeer } from '../support/raw-peer.js';
 import { tempSocket, until } from '../support/temp-socket.js';
+import { quiet } from '../support/deferred.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 describe('offline queue and reconnects, with real processes', () => {
   let socket: ReturnType<typeof tempSocket>;

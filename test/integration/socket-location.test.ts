@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IpcClient, IpcServer, socketPathFor } from '../../lib/node/index.js';
 import { PeerProcess } from '../support/peer-process.js';
+import { quiet } from '../support/deferred.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 describe('socket location, ownership and takeover', () => {
   let runtimeDir: string;

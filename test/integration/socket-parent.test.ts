@@ -7,9 +7,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../lib/common/errors.js';
 import { IpcClient, IpcServer } from '../../lib/node/index.js';
 import { defaultSocketDir } from '../../lib/node/socket-path.js';
+import { quiet } from '../support/deferred.js';
 
 const PYTHON_PATH = fileURLToPath(new URL('../../helpers/python', import.meta.url));
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const hasPython = spawnSync('python3', ['--version']).status === 0;
 
 /** What the Python client says about connecting to `domain` with this XDG_RUNTIME_DIR: "ok", or the error code. */

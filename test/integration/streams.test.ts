@@ -2,13 +2,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IpcClient, IpcServer, type HandlerContainer } from '../../lib/node/index.js';
 import { MessageKind, PROTOCOL_VERSION } from '../../lib/common/messages.js';
 import { ClientEndpoint } from '../../lib/common/client-endpoint.js';
-import { deferred } from '../support/deferred.js';
+import { deferred, quiet } from '../support/deferred.js';
 import { memoryPortPair } from '../support/memory-port.js';
 import { RawPeer } from '../support/raw-peer.js';
 import { welcomingServer } from '../support/raw-server.js';
 import { tempSocket } from '../support/temp-socket.js';
 
-const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 async function collect<T>(iterable: AsyncIterable<T>, max = Infinity): Promise<T[]> {
   const items: T[] = [];

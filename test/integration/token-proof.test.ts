@@ -11,8 +11,8 @@ import { handshakeProofs, hmacSha256Hex } from '../../lib/common/token-proof.js'
 import { IpcClient, IpcServer } from '../../lib/node/index.js';
 import { assertBuilt, runCli } from '../cli/cli-process.js';
 import { tempSocket } from '../support/temp-socket.js';
+import { quiet } from '../support/deferred.js';
 
-const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const TOKEN = 'the-real-token-' + randomBytes(8).toString('hex');
 const PYTHON_DIR = join(import.meta.dirname, '..', '..', 'helpers', 'python');
 

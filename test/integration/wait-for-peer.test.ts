@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode, IpcClient, IpcServer } from '../../lib/node/index.js';
 import { tempSocket } from '../support/temp-socket.js';
+import { quiet } from '../support/deferred.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 describe('waiting for a peer by name', () => {
   let socket: ReturnType<typeof tempSocket>;

@@ -7,9 +7,9 @@ import { runCli } from '../cli/cli-process.js';
 import { RawPeer } from '../support/raw-peer.js';
 import { tempSocket, until } from '../support/temp-socket.js';
 import { mib, reportFigures, startServer, stopAllChildren, type ServerMemory, type ServerStats } from './support/harness.js';
+import { quiet } from '../support/deferred.js';
 
 const { maxAnnounced, maxNameLength } = PROTOCOL.commands;
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 async function join(path: string, name: string, fields: Partial<Extract<Message, { kind: 'hello' }>> = {}): Promise<RawPeer> {
   const peer = await RawPeer.connect(path);

@@ -8,8 +8,8 @@ import { ErrorCode, type IpcError } from '../../lib/common/errors.js';
 import { IpcClient } from '../../lib/node/index.js';
 import { tempSocket } from '../support/temp-socket.js';
 import { reportFigures, scale } from './support/harness.js';
+import { quiet } from '../support/deferred.js';
 
-const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const PYTHON_DIR = join(import.meta.dirname, '..', '..', 'helpers', 'python');
 const run = promisify(execFile);
 

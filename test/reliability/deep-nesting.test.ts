@@ -13,9 +13,9 @@ import { welcomingServer } from '../support/raw-server.js';
 import { tempSocket, until } from '../support/temp-socket.js';
 import { reportFigures } from './support/harness.js';
 import { WebSocket, WebSocketServer } from 'ws';
+import { quiet } from '../support/deferred.js';
 
 const PYTHON_CLIENT = fileURLToPath(new URL('./fixtures/nesting_client.py', import.meta.url));
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** `levels` arrays one inside the other around a 0. */
 function nested(levels: number): unknown {

@@ -5,8 +5,8 @@ import { IpcClient, IpcServer } from '../../lib/node/index.js';
 import { assertBuilt, runCli } from '../cli/cli-process.js';
 import { RawPeer } from '../support/raw-peer.js';
 import { tempSocket } from '../support/temp-socket.js';
+import { quiet } from '../support/deferred.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 describe('timeouts of 2^31 ms and more never fire early (issue 11, item 7)', () => {
   let socket: ReturnType<typeof tempSocket>;

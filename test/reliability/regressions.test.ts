@@ -9,8 +9,8 @@ import { IpcClient, IpcServer } from '../../lib/node/index.js';
 import { headerOnly, RawPeer } from '../support/raw-peer.js';
 import { welcomingServer } from '../support/raw-server.js';
 import { tempSocket, until } from '../support/temp-socket.js';
+import { quiet } from '../support/deferred.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const MiB = 1024 * 1024;
 
 /**

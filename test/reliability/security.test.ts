@@ -9,9 +9,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IpcClient, IpcServer } from '../../lib/node/index.js';
 import { RawPeer } from '../support/raw-peer.js';
 import { until } from '../support/temp-socket.js';
+import { quiet } from '../support/deferred.js';
 import { Child, mib, reportFigures, scale, startServer, stopAllChildren, type ClientSummary, type ServerMemory, type ServerStats } from './support/harness.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const NOBODY = 65534;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const IS_ROOT = process.getuid?.() === 0;
