@@ -125,9 +125,11 @@ export class RoutedStream {
     try {
       this.consumer.send(message);
     } catch (error) {
-      if (message.kind === MessageKind.StreamItem && !this.settled) {
-        this.fail(error instanceof IpcError ? error : new IpcError(ErrorCode.DISCONNECTED, String(error)));
-      }
+      if (message.kind !== MessageKind.StreamItem || this.settled) return;
+      // CLOSED: the consumer's connection is going and its dispose has not run yet. The producer hears
+      // DISCONNECTED now, as it would from that dispose, not the bare cancel of a failed stream.
+      if (error instanceof IpcError && error.code === ErrorCode.CLOSED) this.consumerGone(error);
+      else this.fail(error instanceof IpcError ? error : new IpcError(ErrorCode.DISCONNECTED, String(error)));
     }
   }
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ErrorCode, IpcError } from '../../../lib/common/errors.js';
 import { MessageKind, type Message, type StreamOpenMessage } from '../../../lib/common/messages.js';
 import { StreamEndpoint } from '../../../lib/common/streams/stream-endpoint.js';
 import { routeStream } from '../../../lib/common/streams/stream-relay.js';
@@ -39,6 +40,21 @@ describe('streams against peers that break the rules', () => {
       { kind: 'stream-end', id: 9, error: expect.objectContaining({ code: 'BAD_MESSAGE' }) },
     ]);
     expect(producerOut.sent.at(-1)).toEqual({ kind: 'stream-cancel', id: 1 });
+    expect(stream?.ended).toBe(true);
+    expect(consumerSide.relay.size + producerSide.relay.size).toBe(0);
+  });
+
+  it("the relay tells the producer DISCONNECTED, not a bare cancel, when an item finds the consumer's connection already closed", () => {
+    const producerOut = recorder();
+    const closedConsumer = (): void => {
+      throw new IpcError(ErrorCode.CLOSED, 'the connection of "viewer" is closed');
+    };
+    const consumerSide = new StreamEndpoint({ send: closedConsumer, peerSpeaksStreams: true, peerName: 'viewer' });
+    const producerSide = new StreamEndpoint({ send: producerOut.send, peerSpeaksStreams: true, peerName: 'sensor' });
+    const open: StreamOpenMessage = { kind: MessageKind.StreamOpen, id: 4, cmd: 'feed', credit: 2, to: 'sensor' };
+    const stream = routeStream(open, { send: closedConsumer, relay: consumerSide.relay, name: 'viewer' }, { send: producerOut.send, relay: producerSide.relay, name: 'sensor' }, { producerId: producerSide.allocateId(), maxCredit: 1024, from: 'viewer', fromUuid: 'u' });
+    producerSide.receive({ kind: MessageKind.StreamItem, id: 1, data: 'sample' });
+    expect(producerOut.sent.at(-1)).toEqual({ kind: 'stream-cancel', id: 1, error: expect.objectContaining({ code: 'DISCONNECTED' }) });
     expect(stream?.ended).toBe(true);
     expect(consumerSide.relay.size + producerSide.relay.size).toBe(0);
   });
