@@ -58,7 +58,9 @@ export class LiveFeedPanel {
   private togglePause(): void {
     this.paused = !this.paused;
     this.pause.textContent = this.paused ? 'Resume' : 'Pause';
-    this.status.dataset.state = this.paused ? 'paused' : 'running';
+    // 'paused' is shown by the loop once it has stopped reading: a sample already on its way when
+    // the button was pressed is shown first, so the count never moves while 'paused' is on screen.
+    this.status.dataset.state = this.paused ? 'pausing' : 'running';
     if (!this.paused) {
       const resume = this.resume;
       this.resume = undefined;
